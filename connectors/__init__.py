@@ -1,0 +1,1 @@
+"""Built-in connectors: how dualtrack talks to partner and in-house models."""

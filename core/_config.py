@@ -1,0 +1,166 @@
+"""Configuration from ``dualtrack.toml`` or ``[tool.dualtrack]`` in ``pyproject.toml``.
+
+Secrets come from the environment: any string may use ``${NAME}`` or
+``${NAME:-default}``. A model whose settings name a variable that is not set is
+kept in the catalog but disabled, with the reason shown in route explanations.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._cards import ModelCard
+from ._discovery import default_cards
+from ._errors import ConfigError
+from ._execution import RetryPolicy
+from ._files import LabelPolicy
+from ._ledger import Ledger
+from ._router import Policy
+from ._sensitivity import Sensitivity
+
+__all__ = ["Config", "find_config", "load_config"]
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Config(BaseModel):
+    """A parsed configuration.
+
+    Attributes:
+        path: The file it came from, if any.
+        models: The catalog (the default catalog when the file declares none).
+        policy: Routing policy.
+        retry: Retry, deadline and circuit-breaker settings.
+        labels: Sensitivity label mapping.
+        default_sensitivity: Sensitivity when nobody says otherwise.
+        plugins: Plugin names to load; ``None`` loads every installed plugin.
+        ledger: Path of the persistent usage ledger; ``None`` keeps usage in memory.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    path: str | None = None
+    models: list[ModelCard] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    labels: LabelPolicy = Field(default_factory=LabelPolicy)
+    default_sensitivity: Sensitivity = Sensitivity.GENERAL
+    plugins: list[str] | None = None
+    ledger: str | None = None
+
+    def make_ledger(self) -> Ledger | None:
+        """The configured persistent ledger, or ``None`` for the in-memory default."""
+        if self.ledger is None:
+            return None
+        from ._sqlite_ledger import SqliteLedger
+
+        return SqliteLedger(self.ledger)
+
+
+def find_config(start: str | Path | None = None) -> Path | None:
+    """Find ``$DUALTRACK_CONFIG``, ``dualtrack.toml`` or a ``pyproject.toml`` with a section."""
+    env = os.environ.get("DUALTRACK_CONFIG")
+    if env:
+        return Path(env)
+    here = Path(start or Path.cwd())
+    candidate = here / "dualtrack.toml"
+    if candidate.is_file():
+        return candidate
+    pyproject = here / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError):
+            return None
+        if "dualtrack" in data.get("tool", {}):
+            return pyproject
+    return None
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a configuration.
+
+    Args:
+        path: The file; ``None`` searches (see :func:`find_config`).
+        env: The environment for ``${...}`` (default: ``os.environ``).
+
+    Returns:
+        The configuration; with no file, the default catalog.
+
+    Raises:
+        ConfigError: Naming the file and the field that is wrong.
+    """
+    environ = dict(os.environ if env is None else env)
+    file = Path(path) if path is not None else find_config()
+    if file is None:
+        return Config(models=default_cards(environ))
+    where = str(file)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("no such file; pass an existing dualtrack.toml", path=where) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=where) from None
+    if file.name == "pyproject.toml":
+        data = data.get("tool", {}).get("dualtrack", {})
+    models_raw = data.pop("models", None)
+    data = _interpolate(data, environ, where, "")
+    models: list[ModelCard] = []
+    if models_raw is None:
+        models = default_cards(environ)
+    elif not isinstance(models_raw, list):
+        raise ConfigError("must be an array of tables ([[models]])", path=where, field="models")
+    for i, raw in enumerate(models_raw or []):
+        models.append(_model(raw, environ, where, i))
+    try:
+        return Config(path=where, models=models, **data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(err["msg"], path=where, field=field) from None
+
+
+def _model(raw: Any, env: Mapping[str, str], where: str, i: int) -> ModelCard:
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a table", path=where, field=f"models[{i}]")
+    missing: list[str] = []
+    data = _interpolate(raw, env, where, f"models[{i}]", missing)
+    if missing:
+        data["enabled"] = False
+        data["disabled_reason"] = f"{', '.join(sorted(set(missing)))} not set"
+    try:
+        return ModelCard(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        name = raw.get("name", i)
+        raise ConfigError(err["msg"], path=where, field=f"models[{name}].{field}") from None
+
+
+def _interpolate(value: Any, env: Mapping[str, str], where: str, field: str, missing: list[str] | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env, where, f"{field}.{k}".lstrip("."), missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, env, where, f"{field}[{i}]", missing) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env and env[name]:
+            return env[name]
+        if default is not None:
+            return default
+        if missing is not None:
+            missing.append(name)
+            return ""
+        raise ConfigError(f"environment variable {name} is not set; export it or use ${{{name}:-default}}", path=where, field=field)
+
+    return _VAR.sub(sub, value)

@@ -1,0 +1,159 @@
+"""Route decisions and how they explain themselves to people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._sensitivity import Sensitivity
+
+if TYPE_CHECKING:
+    from ._router import Requirements
+
+__all__ = ["Candidate", "Rejection", "RouteDecision"]
+
+_LEVELS = list(Sensitivity)
+
+
+@dataclass(slots=True, frozen=True)
+class Candidate:
+    """A model that passed every hard constraint.
+
+    Attributes:
+        model: The card name.
+        score: The policy's score (higher is better).
+    """
+
+    model: str
+    score: float
+
+
+@dataclass(slots=True, frozen=True)
+class Rejection:
+    """Why one model was not a candidate.
+
+    Attributes:
+        model: The card name.
+        constraint: ``disabled``, ``excluded``, ``denied``, ``unavailable``,
+            ``capabilities``, ``clearance`` or ``context``.
+        detail: Constraint-specific data; :attr:`reason` renders it.
+    """
+
+    model: str
+    constraint: str
+    detail: Any = None
+
+    @property
+    def reason(self) -> str:
+        """A one-line reason, e.g. ``clearance general < confidential``."""
+        c, d = self.constraint, self.detail
+        if c == "capabilities":
+            return "missing tags " + ", ".join(d)
+        if c == "clearance":
+            return f"clearance {_LEVELS[d[0]].value} < {_LEVELS[d[1]].value}"
+        if c == "context":
+            return f"context window {d[0]} < {d[1]} tokens needed"
+        if c == "disabled":
+            return f"disabled ({d})" if d else "disabled"
+        if c == "denied":
+            return f"denied for {d} by policy"
+        if c == "unavailable":
+            return str(d)
+        return "excluded (already tried)"
+
+    @property
+    def hint(self) -> str:
+        """What would let a call like this one through."""
+        c, d = self.constraint, self.detail
+        if c == "capabilities":
+            return "add a model with tag(s) " + ", ".join(d)
+        if c == "clearance":
+            return f"add a model with clearance {_LEVELS[d[1]].value} or higher"
+        if c == "context":
+            return f"add a model with a context window of at least {d[1]} tokens, or send less"
+        if c == "disabled":
+            return "enable a model (set its API key or `enabled = true`)"
+        if c == "denied":
+            return "relax the policy's deny list"
+        if c == "unavailable":
+            return "wait for the model to recover, or raise the budget"
+        return "add another model"
+
+
+@dataclass(slots=True, frozen=True)
+class RouteDecision:
+    """The router's answer: candidates best first, plus a rejection for every other model.
+
+    Attributes:
+        requirements: What was asked for.
+        candidates: Models to try, in order.
+        rejections: One entry per model that may not serve this call.
+        objective: The policy objective that ordered the candidates.
+    """
+
+    requirements: Requirements
+    candidates: tuple[Candidate, ...]
+    rejections: tuple[Rejection, ...]
+    objective: str = "balanced"
+
+    @property
+    def chosen(self) -> str | None:
+        """The first candidate, or ``None``."""
+        return self.candidates[0].model if self.candidates else None
+
+    @property
+    def order(self) -> list[str]:
+        """Candidate names in order."""
+        return [c.model for c in self.candidates]
+
+    def _header(self) -> str:
+        r = self.requirements
+        parts = [f"requires [{', '.join(sorted(r.requires)) or '-'}]"]
+        if r.prefers:
+            parts.append(f"prefers [{', '.join(sorted(r.prefers))}]")
+        parts.append(f"sensitivity {r.sensitivity.value}")
+        parts.append(f"~{r.tokens} tokens")
+        parts.append(f"objective {self.objective}")
+        head = "route" + (f" for {r.skill}" if r.skill else "")
+        return f"{head}: " + ", ".join(parts)
+
+    def explain(self) -> str:
+        """Render every model: chosen, fallback rank, or rejected with its reason."""
+        lines = [self._header()]
+        for i, cand in enumerate(self.candidates):
+            status = "chosen" if i == 0 else f"fallback #{i}"
+            lines.append(f"  {cand.model:<24} {status:<12} score {cand.score:+.3f}")
+        for rej in self.rejections:
+            lines.append(f"  {rej.model:<24} rejected: {rej.reason}")
+        if not self.candidates and not self.rejections:
+            lines.append("  (the catalog is empty: configure a model in dualtrack.toml)")
+        return "\n".join(lines)
+
+    def explain_failure(self) -> str:
+        """Why no model qualified and what to add; used by :class:`NoRouteError`."""
+        hints: list[str] = []
+        for rej in self.rejections:
+            if rej.constraint != "excluded" and rej.hint not in hints:
+                hints.append(rej.hint)
+        if not self.rejections:
+            hints.append("configure at least one model (dualtrack.toml or Orchestrator(models=...))")
+        return (
+            "no model can serve this call.\n"
+            + self.explain()
+            + "\nTo fix: "
+            + "; or ".join(hints)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for logs, JSON output and result objects."""
+        r = self.requirements
+        return {
+            "skill": r.skill,
+            "requires": sorted(r.requires),
+            "prefers": sorted(r.prefers),
+            "sensitivity": r.sensitivity.value,
+            "tokens": r.tokens,
+            "objective": self.objective,
+            "candidates": [{"model": c.model, "score": round(c.score, 4)} for c in self.candidates],
+            "rejected": [{"model": x.model, "reason": x.reason} for x in self.rejections],
+        }

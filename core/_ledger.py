@@ -1,0 +1,78 @@
+"""Usage ledgers: where the tokens and dollars of every answered call are recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Protocol
+
+from ._cards import ModelCard
+from ._messages import Usage
+
+__all__ = ["Ledger", "MemoryLedger", "UsageRow"]
+
+
+@dataclass(slots=True, frozen=True)
+class UsageRow:
+    """One aggregated line of usage.
+
+    Attributes:
+        day: ISO date (UTC).
+        model: Card name.
+        track: ``partner`` or ``in-house``.
+        skill: Full skill name (``host.ask`` for free-form calls).
+        calls: Answered calls.
+        input_tokens: Prompt tokens.
+        output_tokens: Completion tokens.
+        cost_usd: Dollars.
+    """
+
+    day: str
+    model: str
+    track: str
+    skill: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class Ledger(Protocol):
+    """Records usage after each answered call. One required method."""
+
+    def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
+        """Record one answered call."""
+        ...
+
+
+class MemoryLedger:
+    """A ledger kept in memory, aggregated by day, model and skill."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
+        self._lock = threading.Lock()
+
+    def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
+        """Record one answered call."""
+        day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        key = (day, card.name, card.track.value, skill or "-")
+        with self._lock:
+            row = self._rows[key]
+            row[0] += 1
+            row[1] += usage.input_tokens
+            row[2] += usage.output_tokens
+            row[3] += cost_usd
+
+    def rows(self, days: int | None = None) -> list[UsageRow]:
+        """Aggregated rows of the last ``days`` days (all when ``None``), sorted."""
+        since = ""
+        if days is not None:
+            since = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days - 1)).isoformat()
+        with self._lock:
+            return [
+                UsageRow(*key, int(v[0]), int(v[1]), int(v[2]), float(v[3]))
+                for key, v in sorted(self._rows.items())
+                if key[0] >= since
+            ]

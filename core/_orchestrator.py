@@ -1,0 +1,276 @@
+"""The ``Orchestrator``: plugins, catalog, router, policy and executor in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._cards import ModelCard
+from ._context import ProgressCallback, SkillContext
+from ._decision import RouteDecision
+from ._discovery import available_plugins, load_plugin
+from ._errors import NoRouteError, UserError
+from ._execution import Attempt, Executor, RetryPolicy
+from ._files import LabelPolicy
+from ._ledger import Ledger, MemoryLedger
+from ._messages import Completion, CompletionRequest
+from ._plugins import Plugin, PluginRegistry
+from ._result import ModelCall, SkillResult
+from ._router import Policy, Requirements, Router
+from ._sensitivity import Sensitivity
+from ._skills import Skill
+
+__all__ = ["Orchestrator"]
+
+_log = logging.getLogger("dualtrack")
+ConfirmCallback = Callable[[Skill, dict[str, Any]], bool]
+
+
+class Orchestrator:
+    """The composition root a host embeds.
+
+    Args:
+        models: The model catalog.
+        policy: Routing policy.
+        plugins: Plugin classes, instances or installed names. ``None`` loads
+            every plugin installed under the ``dualtrack.plugins`` entry point.
+        retry: Retry, deadline and circuit-breaker settings.
+        labels: How document sensitivity labels map to levels.
+        default_sensitivity: Sensitivity of a call when nobody says otherwise.
+        ledger: Where usage is recorded (in memory unless configured).
+        on_progress: Default progress callback for skill calls.
+        confirm: Asked before a model-chosen call to a skill with ``effects="write"``;
+            without it such calls are refused.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[ModelCard] = (),
+        policy: Policy | None = None,
+        plugins: Iterable[object] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        labels: LabelPolicy | None = None,
+        default_sensitivity: Sensitivity | str = Sensitivity.GENERAL,
+        ledger: Ledger | None = None,
+        on_progress: ProgressCallback | None = None,
+        confirm: ConfirmCallback | None = None,
+    ) -> None:
+        cards = list(models)
+        names = [c.name for c in cards]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise UserError(f"model names must be unique; duplicated: {', '.join(dupes)}")
+        self.policy = policy or Policy()
+        self.router = Router(cards, self.policy)
+        self.executor = Executor(self.router.cards, retry)
+        self.labels = labels or LabelPolicy()
+        self.default_sensitivity = Sensitivity.parse(default_sensitivity)
+        self.ledger: Ledger = ledger or MemoryLedger()
+        self.on_progress = on_progress
+        self.confirm = confirm
+        self.registry = PluginRegistry()
+        self.plugin_errors: dict[str, str] = {}
+        if plugins is None:
+            for name in available_plugins():
+                try:
+                    self.add_plugin(name)
+                except UserError as exc:  # one broken installed plugin must not stop the rest
+                    self.plugin_errors[name] = str(exc)
+                    _log.warning("skipping installed plugin %r: %s", name, exc)
+        else:
+            for obj in plugins:
+                self.add_plugin(obj)
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Orchestrator:
+        """Build from ``dualtrack.toml`` or ``[tool.dualtrack]`` in ``pyproject.toml``.
+
+        Args:
+            path: A config file; ``None`` searches the working directory and falls
+                back to the default catalog (embedded model, partners with keys).
+            **overrides: Keyword arguments for the constructor that win over the file.
+
+        Returns:
+            The orchestrator.
+        """
+        from ._config import load_config
+
+        cfg = load_config(path)
+        kwargs: dict[str, Any] = {
+            "models": cfg.models,
+            "policy": cfg.policy,
+            "retry": cfg.retry,
+            "labels": cfg.labels,
+            "default_sensitivity": cfg.default_sensitivity,
+            "ledger": cfg.make_ledger(),
+        }
+        if cfg.plugins is not None:
+            kwargs["plugins"] = cfg.plugins
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
+    def add_plugin(self, obj: object) -> Plugin:
+        """Register a plugin class, instance or installed name (validated now)."""
+        if isinstance(obj, str):
+            obj = load_plugin(obj)
+        return self.registry.add(obj)
+
+    @property
+    def models(self) -> Mapping[str, ModelCard]:
+        """The catalog, by name."""
+        return self.router.cards
+
+    # -- introspection ------------------------------------------------------------
+
+    def skill(self, name: str) -> Skill:
+        """Look a skill up by ``plugin.skill`` (raises with suggestions)."""
+        return self.registry.get(name)
+
+    def tools(self) -> list[dict[str, Any]]:
+        """OpenAI tool definitions for every skill."""
+        return [s.openai_tool() for s in self.registry.skills()]
+
+    def manifest(self) -> dict[str, Any]:
+        """Plain data: every plugin with its skills, schemas, tags and effects."""
+        return {"plugins": [p.manifest() for p in self.registry]}
+
+    def route(
+        self,
+        skill: str,
+        *,
+        sensitivity: Sensitivity | str | None = None,
+        tokens: int = 1000,
+        requires: Iterable[str] = (),
+    ) -> RouteDecision:
+        """Dry-run the routing of a skill's model call (no model is called)."""
+        s = self.registry.get(skill)
+        req = Requirements(
+            requires=s.requires.union(requires),
+            prefers=s.prefers,
+            sensitivity=Sensitivity.parse(sensitivity or self.default_sensitivity),
+            input_tokens=tokens,
+            output_tokens=512,
+            skill=s.full_name,
+        )
+        return self.router.route(req, self.executor.unavailable())
+
+    # -- invocation ---------------------------------------------------------------
+
+    async def invoke(
+        self,
+        name: str,
+        /,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        sensitivity: Sensitivity | str | None = None,
+        on_progress: ProgressCallback | None = None,
+        **kwargs: Any,
+    ) -> SkillResult:
+        """Run a skill.
+
+        Args:
+            name: ``plugin.skill``.
+            arguments: Skill arguments (merged with ``kwargs``; use it for a
+                parameter named ``sensitivity`` or ``on_progress``).
+            sensitivity: Sensitivity of the data the caller passes.
+            on_progress: Progress callback for this call.
+            **kwargs: Skill arguments.
+
+        Returns:
+            The skill's value plus every model call's decision and attempts.
+        """
+        s = self.registry.get(name)
+        values = s.bind_arguments({**(arguments or {}), **kwargs})
+        level = Sensitivity.parse(sensitivity) if sensitivity is not None else self.default_sensitivity
+        ctx = SkillContext(self, s, level, on_progress or self.on_progress)
+        if s.ctx_param:
+            values[s.ctx_param] = ctx
+        start = time.perf_counter()
+        if s.is_async:
+            value = await s.func(**values)
+        else:
+            ctx._loop = asyncio.get_running_loop()
+            value = await asyncio.to_thread(s.func, **values)
+        return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start)
+
+    def invoke_sync(self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any) -> SkillResult:
+        """Blocking :meth:`invoke` for scripts (not from inside a running event loop)."""
+        return asyncio.run(self._invoke_and_close(name, arguments, kwargs))
+
+    async def _invoke_and_close(self, name: str, arguments: Any, kwargs: dict[str, Any]) -> SkillResult:
+        try:
+            return await self.invoke(name, arguments, **kwargs)
+        finally:
+            await self.aclose()
+
+    async def ask(self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None) -> str:
+        """Let a model answer ``prompt``, calling skills as tools when it wants.
+
+        Write skills chosen by the model run only when ``confirm`` approves them.
+        """
+        from ._ask import run_ask
+
+        return await run_ask(self, prompt, max_steps, sensitivity)
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        requires: Iterable[str] = (),
+        sensitivity: Sensitivity | str | None = None,
+        system: str | None = None,
+        max_tokens: int | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> SkillResult:
+        """One routed model call outside any plugin (for hosts and quick tries).
+
+        Returns:
+            A result whose value is the generated text, with the routing trace.
+        """
+        from ._ask import host_skill
+
+        level = Sensitivity.parse(sensitivity) if sensitivity is not None else self.default_sensitivity
+        ctx = SkillContext(self, host_skill("generate"), level)
+        start = time.perf_counter()
+        done = await ctx.generate(prompt, requires=requires, system=system, max_tokens=max_tokens, on_text=on_text)
+        return SkillResult("host.generate", done.text, ctx.calls, time.perf_counter() - start)
+
+    # -- model calls (used by SkillContext) ---------------------------------------
+
+    async def _call_model(self, req: Requirements, request: CompletionRequest, ctx: SkillContext) -> Completion:
+        decision = self.router.route(req, self.executor.unavailable())
+        call = ModelCall(decision)
+        ctx.calls.append(call)
+        if not decision.candidates:
+            raise NoRouteError(decision)
+        attempts: list[Attempt] = call.attempts
+        completion = await self.executor.run(decision, request, attempts)
+        card = self.models[completion.model_card or ""]
+        call.model = card.name
+        call.usage = completion.usage
+        call.cost_usd = card.blended_cost(completion.usage.input_tokens, completion.usage.output_tokens)
+        self.ledger.record(card, req.skill, completion.usage, call.cost_usd)
+        return completion
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Release connectors (HTTP pools, loaded models)."""
+        await self.executor.aclose()
+
+    async def __aenter__(self) -> Orchestrator:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"Orchestrator(models={list(self.models)}, plugins={[p.name for p in self.registry]})"
+

@@ -1,0 +1,118 @@
+"""What a skill call returns: its value plus the trace of every model call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from ._decision import RouteDecision
+from ._execution import Attempt
+from ._messages import Usage
+
+__all__ = ["ModelCall", "SkillResult"]
+
+
+@dataclass(slots=True)
+class ModelCall:
+    """One routed model call made while a skill ran.
+
+    Attributes:
+        decision: The router's decision.
+        attempts: Every attempt the executor made for it.
+        model: The card that answered, or ``None`` if all failed.
+        usage: Tokens used by the answer.
+        cost_usd: Cost of the answer.
+    """
+
+    decision: RouteDecision
+    attempts: list[Attempt] = field(default_factory=list)
+    model: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+
+
+@dataclass(slots=True)
+class SkillResult:
+    """The outcome of ``orc.invoke``.
+
+    Attributes:
+        skill: The full skill name.
+        value: What the skill returned.
+        calls: Every model call made, with its decision and attempts.
+        duration_s: Wall time of the whole skill call.
+    """
+
+    skill: str
+    value: Any
+    calls: list[ModelCall] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def decisions(self) -> list[RouteDecision]:
+        """The routing decision of each model call, in order."""
+        return [c.decision for c in self.calls]
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every attempt of every model call, in order."""
+        return [a for c in self.calls for a in c.attempts]
+
+    @property
+    def usage(self) -> Usage:
+        """Total tokens."""
+        total = Usage()
+        for c in self.calls:
+            total = total + c.usage
+        return total
+
+    @property
+    def cost_usd(self) -> float:
+        """Total cost."""
+        return sum(c.cost_usd for c in self.calls)
+
+    @property
+    def models(self) -> list[str]:
+        """The models that answered, in call order."""
+        return [c.model for c in self.calls if c.model]
+
+    def explain(self) -> str:
+        """Every decision and attempt, for people."""
+        if not self.calls:
+            return f"{self.skill}: no model calls"
+        parts = []
+        for i, call in enumerate(self.calls, 1):
+            parts.append(f"call {i}: " + call.decision.explain())
+            for a in call.attempts:
+                parts.append(f"    attempt {a.describe()}")
+        u = self.usage
+        parts.append(
+            f"total: {len(self.calls)} call(s), {u.input_tokens} in / {u.output_tokens} out tokens, "
+            f"${self.cost_usd:.6f}, {self.duration_s:.2f} s"
+        )
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: value plus the full trace."""
+        value = self.value
+        if isinstance(value, BaseModel):
+            value = value.model_dump(mode="json")
+        return {
+            "skill": self.skill,
+            "value": value,
+            "duration_s": round(self.duration_s, 4),
+            "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens},
+            "cost_usd": self.cost_usd,
+            "calls": [
+                {
+                    "model": c.model,
+                    "decision": c.decision.to_dict(),
+                    "attempts": [
+                        {"model": a.model, "ok": a.ok, "error": a.error, "duration_s": round(a.duration_s, 4)}
+                        for a in c.attempts
+                    ],
+                }
+                for c in self.calls
+            ],
+        }

@@ -1,0 +1,75 @@
+"""Sensitivity labels, ordered from ``public`` to ``highly-confidential``."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+__all__ = ["Sensitivity"]
+
+
+class Sensitivity(str, enum.Enum):
+    """How sensitive a piece of data is; a hard routing constraint.
+
+    Members compare by rank, so ``Sensitivity.PUBLIC < Sensitivity.CONFIDENTIAL``.
+    A model receives data only when ``data_sensitivity <= card.clearance``.
+    """
+
+    PUBLIC = "public"
+    GENERAL = "general"
+    CONFIDENTIAL = "confidential"
+    HIGHLY_CONFIDENTIAL = "highly-confidential"
+
+    @property
+    def rank(self) -> int:
+        """The position of the label, 0 for ``public``."""
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, value: str | Sensitivity) -> Sensitivity:
+        """Parse a label leniently (case, spaces and underscores ignored).
+
+        Args:
+            value: A label such as ``"Highly Confidential"`` or ``"general"``.
+
+        Returns:
+            The matching member.
+
+        Raises:
+            ValueError: If the label is not one of the four levels.
+        """
+        if isinstance(value, Sensitivity):
+            return value
+        key = value.strip().lower().replace("_", "-").replace(" ", "-")
+        try:
+            return cls(key)
+        except ValueError:
+            names = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown sensitivity {value!r}; use one of: {names}") from None
+
+    def _cmp(self, other: Any) -> int:
+        if not isinstance(other, Sensitivity):
+            return NotImplemented
+        return _RANK[self] - _RANK[other]
+
+    def __lt__(self, other: Any) -> bool:
+        c = self._cmp(other)
+        return c if c is NotImplemented else c < 0  # type: ignore[return-value]
+
+    def __le__(self, other: Any) -> bool:
+        c = self._cmp(other)
+        return c if c is NotImplemented else c <= 0  # type: ignore[return-value]
+
+    def __gt__(self, other: Any) -> bool:
+        c = self._cmp(other)
+        return c if c is NotImplemented else c > 0  # type: ignore[return-value]
+
+    def __ge__(self, other: Any) -> bool:
+        c = self._cmp(other)
+        return c if c is NotImplemented else c >= 0  # type: ignore[return-value]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_RANK: dict[Sensitivity, int] = {m: i for i, m in enumerate(Sensitivity)}

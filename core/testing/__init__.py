@@ -1,0 +1,14 @@
+"""Test doubles for plugin authors and hosts.
+
+``ScriptedConnector`` replays replies in order and records ``.calls``;
+``FunctionConnector`` computes each reply; ``model_card`` wraps either in a card.
+The pytest plugin (enabled automatically) adds fixtures and a guard that fails
+any test reaching a non-loopback network address.
+"""
+
+from __future__ import annotations
+
+from ._connectors import FunctionConnector, ScriptedConnector, model_card
+from ._network import NetworkBlockedError, block_network
+
+__all__ = ["FunctionConnector", "NetworkBlockedError", "ScriptedConnector", "block_network", "model_card"]

@@ -1,0 +1,1 @@
+"""Built-in plugins, written with the public API only, as a third party would."""
