@@ -1,5 +1,7 @@
-"""dualtrack: a Copilot-style plugin framework that routes every skill call to a
-partner or in-house model by capability tags, sensitivity, cost, latency and health.
+"""dualtrack: a Copilot-style plugin framework.
+
+Every skill call goes to a partner or in-house model, chosen by capability tags,
+sensitivity, cost, latency and health.
 
 Plugin authors import everything they need from here::
 
@@ -108,3 +110,13 @@ __all__ = [
     "skill",
     "tags",
 ]
+
+# Show public names as `dualtrack.X` in reprs, tracebacks and docs (as httpx does).
+for _name in __all__:
+    _member = globals()[_name]
+    if getattr(_member, "__module__", "").startswith("dualtrack._"):
+        try:
+            _member.__module__ = "dualtrack"
+        except (AttributeError, TypeError):  # pragma: no cover - immutable objects keep theirs
+            pass
+del _name, _member

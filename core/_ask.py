@@ -82,5 +82,7 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     except (DualtrackError, json.JSONDecodeError) as exc:
         return f"error: {exc}"
     ctx.calls.extend(result.calls)
-    ctx.raise_sensitivity(max([ctx.sensitivity, *(c.decision.requirements.sensitivity for c in result.calls)]))
+    ctx.raise_sensitivity(
+        max([ctx.sensitivity, *(c.decision.requirements.sensitivity for c in result.calls)])
+    )
     return _tool_text(result.value)

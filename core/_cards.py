@@ -14,14 +14,11 @@ from ._sensitivity import Sensitivity
 __all__ = ["Connector", "ModelCard", "StreamingConnector", "Track"]
 
 
-class Track(str, enum.Enum):
+class Track(enum.StrEnum):
     """Where a model runs: at a partner (OpenAI, Azure) or in-house."""
 
     PARTNER = "partner"
     IN_HOUSE = "in-house"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @runtime_checkable

@@ -23,7 +23,9 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dualtrack", description="Route skill calls to partner or in-house models.")
+    p = argparse.ArgumentParser(
+        prog="dualtrack", description="Route skill calls to partner or in-house models."
+    )
     p.add_argument("--config", help="dualtrack.toml (default: search the working directory)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -36,8 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--requires", action="append", default=[], metavar="TAG")
     run = sub.add_parser("run", help="invoke a skill and print its result and routing")
     run.add_argument("skill")
-    run.add_argument("--arg", "-a", action="append", default=[], metavar="KEY=VALUE",
-                     help="a skill argument; VALUE is parsed as JSON when it can be")
+    run.add_argument(
+        "--arg",
+        "-a",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a skill argument; VALUE is parsed as JSON when it can be",
+    )
     run.add_argument("--sensitivity", "-s")
     run.add_argument("--json", action="store_true", help="print the full result as JSON")
     sub.add_parser("tools", help="print OpenAI tool definitions of every skill")
@@ -94,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hint:
             err.print(f"[dim]hint:[/] {hint}", markup=True)
         return 1
-    except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback without --debug
+    except Exception as exc:
         if args.debug:
             raise
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
@@ -131,7 +139,9 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif cmd == "tools":
         out.print_json(json.dumps(orc.tools()))
     elif cmd == "route":
-        decision = orc.route(args.skill, sensitivity=args.sensitivity, tokens=args.tokens, requires=args.requires)
+        decision = orc.route(
+            args.skill, sensitivity=args.sensitivity, tokens=args.tokens, requires=args.requires
+        )
         out.print(decision.explain(), markup=False)
         return 0 if decision.candidates else 2
     elif cmd == "run":

@@ -72,11 +72,19 @@ def usage_table(out: Console, orc: Orchestrator, days: int) -> None:
     for col in ("day", "model", "track", "skill", "calls", "in", "out", "USD"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.day, r.model, r.track, r.skill, str(r.calls), str(r.input_tokens),
-                      str(r.output_tokens), f"{r.cost_usd:.6f}")
+        table.add_row(
+            r.day,
+            r.model,
+            r.track,
+            r.skill,
+            str(r.calls),
+            str(r.input_tokens),
+            str(r.output_tokens),
+            f"{r.cost_usd:.6f}",
+        )
     out.print(table)
     if not rows:
-        out.print("no usage recorded; set `ledger = \"...\"` in dualtrack.toml to keep it across runs")
+        out.print('no usage recorded; set `ledger = "..."` in dualtrack.toml to keep it across runs')
 
 
 def print_result(out: Console, result: SkillResult, *, as_json: bool) -> None:

@@ -61,7 +61,8 @@ class Config(BaseModel):
             return None
         from ._sqlite_ledger import SqliteLedger
 
-        return SqliteLedger(self.ledger)
+        ledger: Ledger = SqliteLedger(self.ledger)
+        return ledger
 
 
 def find_config(start: str | Path | None = None) -> Path | None:
@@ -144,7 +145,9 @@ def _model(raw: Any, env: Mapping[str, str], where: str, i: int) -> ModelCard:
         raise ConfigError(err["msg"], path=where, field=f"models[{name}].{field}") from None
 
 
-def _interpolate(value: Any, env: Mapping[str, str], where: str, field: str, missing: list[str] | None = None) -> Any:
+def _interpolate(
+    value: Any, env: Mapping[str, str], where: str, field: str, missing: list[str] | None = None
+) -> Any:
     if isinstance(value, dict):
         return {k: _interpolate(v, env, where, f"{field}.{k}".lstrip("."), missing) for k, v in value.items()}
     if isinstance(value, list):
@@ -154,13 +157,17 @@ def _interpolate(value: Any, env: Mapping[str, str], where: str, field: str, mis
 
     def sub(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
-        if name in env and env[name]:
+        if env.get(name):
             return env[name]
         if default is not None:
             return default
         if missing is not None:
             missing.append(name)
             return ""
-        raise ConfigError(f"environment variable {name} is not set; export it or use ${{{name}:-default}}", path=where, field=field)
+        raise ConfigError(
+            f"environment variable {name} is not set; export it or use ${{{name}:-default}}",
+            path=where,
+            field=field,
+        )
 
     return _VAR.sub(sub, value)

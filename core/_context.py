@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ._errors import InputFileError, MalformedResponseError
 from ._files import read_sensitivity_label
@@ -84,7 +84,9 @@ class SkillContext:
         p = Path(path).expanduser()
         allowed = tuple(s.lower() for s in suffixes)
         if allowed and p.suffix.lower() not in allowed:
-            raise InputFileError(str(p), f"expected a {' or '.join(allowed)} file, got {p.suffix or 'no suffix'!r}")
+            raise InputFileError(
+                str(p), f"expected a {' or '.join(allowed)} file, got {p.suffix or 'no suffix'!r}"
+            )
         if not p.exists():
             raise InputFileError(str(p), "no such file; check the path")
         if not p.is_file():
@@ -230,7 +232,7 @@ class SkillContext:
         """:meth:`generate_json` for synchronous skills."""
         return self._run_sync(self.generate_json(schema, prompt, **kw))
 
-    def _run_sync(self, coro: Any) -> Any:
+    def _run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._loop is None:
             coro.close()
             raise RuntimeError("generate_sync is for synchronous skills run by the orchestrator")

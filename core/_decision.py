@@ -137,12 +137,7 @@ class RouteDecision:
                 hints.append(rej.hint)
         if not self.rejections:
             hints.append("configure at least one model (dualtrack.toml or Orchestrator(models=...))")
-        return (
-            "no model can serve this call.\n"
-            + self.explain()
-            + "\nTo fix: "
-            + "; or ".join(hints)
-        )
+        return "no model can serve this call.\n" + self.explain() + "\nTo fix: " + "; or ".join(hints)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for logs, JSON output and result objects."""

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._decision import RouteDecision
     from ._execution import Attempt
-    from ._router import RouteDecision
 
 __all__ = [
     "AllAttemptsFailedError",

@@ -215,9 +215,11 @@ class Executor:
                     raise ModelTimeoutError("overall deadline passed", model=card.name)
                 async with limit:
                     completion = await asyncio.wait_for(conn.complete(request), timeout)
-            except (ConnectorError, asyncio.TimeoutError) as exc:
-                err = exc if isinstance(exc, ConnectorError) else ModelTimeoutError(
-                    f"no answer within {timeout:.1f}s", model=card.name
+            except (TimeoutError, ConnectorError) as exc:
+                err = (
+                    exc
+                    if isinstance(exc, ConnectorError)
+                    else ModelTimeoutError(f"no answer within {timeout:.1f}s", model=card.name)
                 )
                 err.model = card.name
                 elapsed = time.perf_counter() - start
@@ -226,7 +228,11 @@ class Executor:
                     breaker.release()
                     raise err from None
                 breaker.record_failure()
-                if isinstance(err, AuthenticationError) or not err.retryable or retry >= self.retry.max_retries:
+                if (
+                    isinstance(err, AuthenticationError)
+                    or not err.retryable
+                    or retry >= self.retry.max_retries
+                ):
                     raise err from None
                 delay = self._backoff(retry, getattr(err, "retry_after", None))
                 if self._clock() + delay >= deadline:

@@ -50,7 +50,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -130,9 +130,13 @@ def inspect_package(
             for info in infos:
                 total += info.file_size
                 if info.file_size > (1 << 20) and info.file_size > max_ratio * max(info.compress_size, 1):
-                    raise InputFileError(str(p), f"part {info.filename} expands {info.file_size} bytes (zip bomb?)")
+                    raise InputFileError(
+                        str(p), f"part {info.filename} expands {info.file_size} bytes (zip bomb?)"
+                    )
             if total > max_uncompressed:
-                raise InputFileError(str(p), f"declares {total} uncompressed bytes (limit {max_uncompressed})")
+                raise InputFileError(
+                    str(p), f"declares {total} uncompressed bytes (limit {max_uncompressed})"
+                )
             names = [i.filename for i in infos]
             if "[Content_Types].xml" not in names:
                 raise InputFileError(str(p), "has no [Content_Types].xml; it is not an Office document")
@@ -140,7 +144,9 @@ def inspect_package(
                 if info.filename.endswith((".xml", ".rels")):
                     with zf.open(info) as part:
                         if b"<!DOCTYPE" in part.read(4096).upper():
-                            raise InputFileError(str(p), f"part {info.filename} declares a DTD; refusing XML entity tricks")
+                            raise InputFileError(
+                                str(p), f"part {info.filename} declares a DTD; refusing XML entity tricks"
+                            )
             overrides = _content_types(zf.read("[Content_Types].xml"), str(p))
     except zipfile.BadZipFile as exc:
         raise InputFileError(str(p), f"is a damaged zip package ({exc})") from exc
@@ -148,7 +154,9 @@ def inspect_package(
     main = next((ct for ct in overrides.values() if ct in accepted), None)
     if main is None:
         found = sorted({ct for ct in overrides.values() if ct.endswith(".main+xml")}) or ["none"]
-        raise InputFileError(str(p), f"has main content type {', '.join(found)}; expected {' or '.join(sorted(accepted))}")
+        raise InputFileError(
+            str(p), f"has main content type {', '.join(found)}; expected {' or '.join(sorted(accepted))}"
+        )
     return PackageInfo(main, names, overrides, total)
 
 
@@ -158,8 +166,7 @@ def _content_types(data: bytes, where: str) -> dict[str, str]:
     except ElementTree.ParseError as exc:
         raise InputFileError(where, f"has a broken [Content_Types].xml ({exc})") from exc
     return {
-        el.get("PartName", "").lstrip("/"): el.get("ContentType", "")
-        for el in root.iter(f"{_CT_NS}Override")
+        el.get("PartName", "").lstrip("/"): el.get("ContentType", "") for el in root.iter(f"{_CT_NS}Override")
     }
 
 

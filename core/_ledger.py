@@ -56,7 +56,7 @@ class MemoryLedger:
 
     def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
         """Record one answered call."""
-        day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        day = dt.datetime.now(dt.UTC).date().isoformat()
         key = (day, card.name, card.track.value, skill or "-")
         with self._lock:
             row = self._rows[key]
@@ -69,7 +69,7 @@ class MemoryLedger:
         """Aggregated rows of the last ``days`` days (all when ``None``), sorted."""
         since = ""
         if days is not None:
-            since = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days - 1)).isoformat()
+            since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
         with self._lock:
             return [
                 UsageRow(*key, int(v[0]), int(v[1]), int(v[2]), float(v[3]))

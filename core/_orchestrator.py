@@ -200,7 +200,9 @@ class Orchestrator:
             value = await asyncio.to_thread(s.func, **values)
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start)
 
-    def invoke_sync(self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any) -> SkillResult:
+    def invoke_sync(
+        self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> SkillResult:
         """Blocking :meth:`invoke` for scripts (not from inside a running event loop)."""
         return asyncio.run(self._invoke_and_close(name, arguments, kwargs))
 
@@ -210,7 +212,9 @@ class Orchestrator:
         finally:
             await self.aclose()
 
-    async def ask(self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None) -> str:
+    async def ask(
+        self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None
+    ) -> str:
         """Let a model answer ``prompt``, calling skills as tools when it wants.
 
         Write skills chosen by the model run only when ``confirm`` approves them.
@@ -239,12 +243,16 @@ class Orchestrator:
         level = Sensitivity.parse(sensitivity) if sensitivity is not None else self.default_sensitivity
         ctx = SkillContext(self, host_skill("generate"), level)
         start = time.perf_counter()
-        done = await ctx.generate(prompt, requires=requires, system=system, max_tokens=max_tokens, on_text=on_text)
+        done = await ctx.generate(
+            prompt, requires=requires, system=system, max_tokens=max_tokens, on_text=on_text
+        )
         return SkillResult("host.generate", done.text, ctx.calls, time.perf_counter() - start)
 
     # -- model calls (used by SkillContext) ---------------------------------------
 
-    async def _call_model(self, req: Requirements, request: CompletionRequest, ctx: SkillContext) -> Completion:
+    async def _call_model(
+        self, req: Requirements, request: CompletionRequest, ctx: SkillContext
+    ) -> Completion:
         decision = self.router.route(req, self.executor.unavailable())
         call = ModelCall(decision)
         ctx.calls.append(call)
@@ -273,4 +281,3 @@ class Orchestrator:
 
     def __repr__(self) -> str:
         return f"Orchestrator(models={list(self.models)}, plugins={[p.name for p in self.registry]})"
-

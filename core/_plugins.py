@@ -91,16 +91,19 @@ class Plugin:
                     [f"cannot instantiate {klass.__qualname__}() ({exc}); register an instance instead"],
                 ) from exc
         skills: dict[str, Skill] = {}
+        seen: set[str] = set()
         for attr in sorted(_marked_attributes(klass)):
-            built = build_skill(str(name), attr, getattr(instance, attr), problems)
-            if built is None:
-                continue
-            if built.name in skills:
+            method = getattr(instance, attr)
+            opts = skill_options(method)
+            skill_name = (opts.name if opts else None) or attr
+            built = build_skill(str(name), attr, method, problems)
+            if skill_name in seen:
                 problems.append(
-                    f"skill {name}.{built.name} is defined twice; rename one with @skill(name=...)"
+                    f"skill {name}.{skill_name} is defined twice; rename one with @skill(name=...)"
                 )
-                continue
-            skills[built.name] = built
+            elif built is not None:
+                skills[built.name] = built
+            seen.add(skill_name)
         if not skills and not problems:
             problems.append("has no skills; mark methods with @skill")
         if problems:

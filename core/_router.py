@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from math import log1p
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,8 @@ from ._sensitivity import Sensitivity
 __all__ = ["Policy", "Requirements", "Router"]
 
 Objective = Literal["cost", "quality", "latency", "balanced"]
+# name, capabilities, clearance rank, window, enabled, $in, $out, latency, quality, track
+_Entry = tuple[str, frozenset[str], int, int, bool, float, float, float, float, Track]
 
 # (quality, cost, latency) weights per objective.
 _WEIGHTS: dict[str, tuple[float, float, float]] = {
@@ -103,7 +106,7 @@ class Router:
         self._cards: dict[str, ModelCard] = {}
         for card in cards:
             self._cards[card.name] = card
-        self._entries = tuple(
+        self._entries: tuple[_Entry, ...] = tuple(
             (
                 c.name,
                 c.capabilities,
@@ -124,9 +127,7 @@ class Router:
         """The catalog, by name."""
         return self._cards
 
-    def route(
-        self, req: Requirements, unavailable: Mapping[str, str] | None = None
-    ) -> RouteDecision:
+    def route(self, req: Requirements, unavailable: Mapping[str, str] | None = None) -> RouteDecision:
         """Decide which models may serve ``req``, best first.
 
         Args:
@@ -146,7 +147,7 @@ class Router:
         exclude = req.exclude
         unavail = unavailable or {}
         rejections: list[Rejection] = []
-        passed = []
+        passed: list[_Entry] = []
         for entry in self._entries:
             name, caps, clearance, window, enabled = entry[:5]
             if not enabled:
@@ -168,13 +169,15 @@ class Router:
         candidates = self._score(passed, req, pinned) if passed else ()
         return RouteDecision(req, candidates, tuple(rejections), policy.objective)
 
-    def _score(
-        self, passed: list[tuple], req: Requirements, pinned: Sequence[str]
-    ) -> tuple[Candidate, ...]:
+    def _score(self, passed: list[_Entry], req: Requirements, pinned: Sequence[str]) -> tuple[Candidate, ...]:
         wq, wc, wl = _WEIGHTS[self.policy.objective]
         prefer_track = self.policy.prefer_track
         tin, tout = req.input_tokens or 1, req.output_tokens or 1
-        costs = [tin * e[5] + tout * e[6] for e in passed]
+        # Costs span orders of magnitude: compare them on a log scale relative to the
+        # cheapest paid candidate, so "10x cheaper" matters at every price level.
+        raw = [tin * e[5] + tout * e[6] for e in passed]
+        unit = min((c for c in raw if c > 0), default=1.0)
+        costs = [log1p(c / unit) for c in raw]
         max_cost = max(costs) or 1.0
         max_lat = max(e[7] for e in passed) or 1.0
         prefers = req.prefers
@@ -193,9 +196,7 @@ class Router:
         scored.sort()
         return tuple(Candidate(name, -neg) for neg, name in scored)
 
-    def require(
-        self, req: Requirements, unavailable: Mapping[str, str] | None = None
-    ) -> RouteDecision:
+    def require(self, req: Requirements, unavailable: Mapping[str, str] | None = None) -> RouteDecision:
         """Like :meth:`route`, but raise :class:`NoRouteError` when nothing qualifies."""
         decision = self.route(req, unavailable)
         if not decision.candidates:

@@ -8,7 +8,7 @@ from typing import Any
 __all__ = ["Sensitivity"]
 
 
-class Sensitivity(str, enum.Enum):
+class Sensitivity(enum.StrEnum):
     """How sensitive a piece of data is; a hard routing constraint.
 
     Members compare by rank, so ``Sensitivity.PUBLIC < Sensitivity.CONFIDENTIAL``.
@@ -47,29 +47,28 @@ class Sensitivity(str, enum.Enum):
             names = ", ".join(m.value for m in cls)
             raise ValueError(f"unknown sensitivity {value!r}; use one of: {names}") from None
 
-    def _cmp(self, other: Any) -> int:
+    def __lt__(self, other: Any) -> bool:
         if not isinstance(other, Sensitivity):
             return NotImplemented
-        return _RANK[self] - _RANK[other]
-
-    def __lt__(self, other: Any) -> bool:
-        c = self._cmp(other)
-        return c if c is NotImplemented else c < 0  # type: ignore[return-value]
+        return _RANK[self] < _RANK[other]
 
     def __le__(self, other: Any) -> bool:
-        c = self._cmp(other)
-        return c if c is NotImplemented else c <= 0  # type: ignore[return-value]
+        if not isinstance(other, Sensitivity):
+            return NotImplemented
+        return _RANK[self] <= _RANK[other]
 
     def __gt__(self, other: Any) -> bool:
-        c = self._cmp(other)
-        return c if c is NotImplemented else c > 0  # type: ignore[return-value]
+        if not isinstance(other, Sensitivity):
+            return NotImplemented
+        return _RANK[self] > _RANK[other]
 
     def __ge__(self, other: Any) -> bool:
-        c = self._cmp(other)
-        return c if c is NotImplemented else c >= 0  # type: ignore[return-value]
+        if not isinstance(other, Sensitivity):
+            return NotImplemented
+        return _RANK[self] >= _RANK[other]
 
-    def __str__(self) -> str:
-        return self.value
+    def __hash__(self) -> int:
+        return str.__hash__(self)
 
 
 _RANK: dict[Sensitivity, int] = {m: i for i, m in enumerate(Sensitivity)}

@@ -176,8 +176,7 @@ class Skill:
             model = self.params.model_validate(args)
         except ValidationError as exc:
             errors = [
-                (".".join(str(p) for p in err["loc"]) or "(arguments)", err["msg"])
-                for err in exc.errors()
+                (".".join(str(p) for p in err["loc"]) or "(arguments)", err["msg"]) for err in exc.errors()
             ]
             raise ArgumentError(self.full_name, errors) from None
         return {name: getattr(model, name) for name in type(model).model_fields}
@@ -241,9 +240,7 @@ def build_skill(plugin: str, attr: str, func: Callable[..., Any], problems: list
             continue
         pdesc = doc.args.get(pname)
         if not pdesc and not _has_field_description(ann):
-            problems.append(
-                f"{where}: parameter {pname!r} has no description; document it under 'Args:'"
-            )
+            problems.append(f"{where}: parameter {pname!r} has no description; document it under 'Args:'")
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (ann, Field(default, description=pdesc) if pdesc else default)
     if len(problems) > start:

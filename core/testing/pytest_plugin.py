@@ -39,9 +39,14 @@ def _dualtrack_network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def scripted() -> Callable[..., tuple[ModelCard, ScriptedConnector]]:
-    """Factory of a scripted model: ``card, conn = scripted("reply 1", "reply 2")``."""
+    """Return a factory of scripted models.
 
-    def make(*replies: Any, name: str = "scripted", repeat_last: bool = False, **fields: Any) -> tuple[ModelCard, ScriptedConnector]:
+    Use it as ``card, conn = scripted("reply 1", "reply 2")``.
+    """
+
+    def make(
+        *replies: Any, name: str = "scripted", repeat_last: bool = False, **fields: Any
+    ) -> tuple[ModelCard, ScriptedConnector]:
         conn = ScriptedConnector(replies, repeat_last=repeat_last)
         return model_card(conn, name=name, **fields), conn
 

@@ -1,0 +1,37 @@
+"""The public API: what `dualtrack` exports is exactly what `__all__` says."""
+
+import inspect
+import subprocess
+import sys
+
+import dualtrack
+import dualtrack.testing
+
+
+def test_all_exports_exist_and_are_public():
+    for name in dualtrack.__all__:
+        assert hasattr(dualtrack, name), name
+    public = {n for n in dir(dualtrack) if not n.startswith("_")}
+    modules = {"tags", "testing", "annotations", "connectors", "plugins"}
+    assert public - modules == set(dualtrack.__all__) - modules - {"__version__"}
+
+
+def test_exported_members_name_their_public_home():
+    for name in dualtrack.__all__:
+        member = getattr(dualtrack, name)
+        if isinstance(member, type) or inspect.isfunction(member):
+            assert member.__module__ == "dualtrack", (name, member.__module__)
+
+
+def test_testing_exports():
+    for name in dualtrack.testing.__all__:
+        assert hasattr(dualtrack.testing, name)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, dualtrack; heavy = {'llama_cpp', 'msal', 'docx', 'openpyxl', 'formulas', 'rich', "
+        "'httpx', 'aiohttp', 'opentelemetry.sdk', 'libcst', 'numpy'} & set(sys.modules); print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
