@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from ._errors import InputFileError, MalformedResponseError
+from ._errors import InputFileError, MalformedResponseError, NoRouteError
 from ._files import read_sensitivity_label
 from ._messages import Completion, CompletionRequest, Message, TextCallback
 from ._router import Requirements
@@ -205,7 +205,15 @@ class SkillContext:
         for _round in range(2):
             history = list(messages)
             for repair in range(2):
-                done = await self.generate(history, json_schema=json_schema, exclude=excluded, **kw)
+                try:
+                    done = await self.generate(history, json_schema=json_schema, exclude=excluded, **kw)
+                except NoRouteError as exc:
+                    if not excluded:
+                        raise
+                    raise MalformedResponseError(
+                        f"no model produced valid JSON for the schema ({last_error}); "
+                        "no other model qualifies for escalation"
+                    ) from exc
                 try:
                     return adapter.validate_python(_parse_json(done.text))
                 except (ValueError, ValidationError) as exc:

@@ -25,8 +25,17 @@ def card(name, track="partner", caps=("chat",), clearance="general", window=8192
 CATALOG = [
     card("gpt-big", caps=("chat", "json", "code", "reasoning"), cin=5, cout=15, quality=0.9, latency_ms=2000),
     card("gpt-mini", caps=("chat", "json", "code"), cin=0.15, cout=0.6, quality=0.6, latency_ms=800),
-    card("local", track="in-house", caps=("chat", "json"), clearance="highly-confidential", window=2048,
-         cin=0, cout=0, quality=0.2, latency_ms=1500),
+    card(
+        "local",
+        track="in-house",
+        caps=("chat", "json"),
+        clearance="highly-confidential",
+        window=2048,
+        cin=0,
+        cout=0,
+        quality=0.2,
+        latency_ms=1500,
+    ),
     card("off", enabled=False, disabled_reason="OPENAI_API_KEY not set"),
 ]
 
@@ -50,8 +59,10 @@ def test_hard_constraints_and_reasons():
 
 def test_context_window_and_unavailable():
     router = Router(CATALOG)
-    d = router.route(Requirements(requires=frozenset({"chat"}), input_tokens=3000, output_tokens=500),
-                     unavailable={"gpt-mini": "circuit open"})
+    d = router.route(
+        Requirements(requires=frozenset({"chat"}), input_tokens=3000, output_tokens=500),
+        unavailable={"gpt-mini": "circuit open"},
+    )
     assert d.order == ["gpt-big"]
     reasons = {r.model: r.reason for r in d.rejections}
     assert reasons["local"] == "context window 2048 < 3500 tokens needed"
@@ -70,7 +81,9 @@ def test_prefer_track_prefers_tags_pin_and_deny():
     balanced = Router(CATALOG, Policy(objective="balanced")).route(req)
     in_house = Router(CATALOG, Policy(objective="balanced", prefer_track=Track.IN_HOUSE)).route(req)
     assert in_house.order.index("local") < balanced.order.index("local")
-    pinned = Router(CATALOG, Policy(objective="cost", pin={"doc.summarize": ["gpt-big", "gpt-mini"]})).route(req)
+    pinned = Router(CATALOG, Policy(objective="cost", pin={"doc.summarize": ["gpt-big", "gpt-mini"]})).route(
+        req
+    )
     assert pinned.order[:2] == ["gpt-big", "gpt-mini"]
     plugin_pin = Router(CATALOG, Policy(objective="cost", pin={"doc": ["gpt-mini"]})).route(req)
     assert plugin_pin.chosen == "gpt-mini"
@@ -105,8 +118,17 @@ def test_empty_catalog_explains():
 levels = st.sampled_from(list(Sensitivity))
 cards = st.builds(
     lambda i, caps, clr, win, cin, cout, lat, q, en, tr: card(
-        f"m{i}", track=tr, caps=caps, clearance=clr, window=win, cin=cin, cout=cout, latency_ms=lat,
-        quality=q, enabled=en),
+        f"m{i}",
+        track=tr,
+        caps=caps,
+        clearance=clr,
+        window=win,
+        cin=cin,
+        cout=cout,
+        latency_ms=lat,
+        quality=q,
+        enabled=en,
+    ),
     st.integers(0, 10_000),
     st.frozensets(st.sampled_from(TAGS), max_size=len(TAGS)),
     levels,
@@ -139,7 +161,9 @@ policies = st.builds(
 @given(catalogs, requirements, policies, st.data())
 def test_property_no_candidate_violates_a_hard_constraint(catalog, req, policy, data):
     names = [c.name for c in catalog]
-    unavailable = {n: "circuit open" for n in data.draw(st.lists(st.sampled_from(names) if names else st.nothing()))}
+    unavailable = {
+        n: "circuit open" for n in data.draw(st.lists(st.sampled_from(names) if names else st.nothing()))
+    }
     d = Router(catalog, policy).route(req, unavailable)
     by_name = {c.name: c for c in catalog}
     for cand in d.candidates:

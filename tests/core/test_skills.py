@@ -74,7 +74,9 @@ def _snapshot(name: str, data: dict) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
         path.write_text(text)
-    assert json.loads(path.read_text()) == json.loads(text), f"schema changed; UPDATE_SNAPSHOTS=1 to accept ({path})"
+    assert json.loads(path.read_text()) == json.loads(text), (
+        f"schema changed; UPDATE_SNAPSHOTS=1 to accept ({path})"
+    )
 
 
 def test_schema_snapshot_nested_models_enums_literal_optional_defaults():
