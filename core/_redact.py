@@ -31,7 +31,7 @@ REDACTED = "[REDACTED]"
 _MIN_SECRET = 6  # shorter values would scrub ordinary words
 
 _SECRET_KEY = re.compile(
-    r"(api[_-]?key|apikey|token|secret|passw(or)?d|passwd|credential|authorization|auth[_-]?header"
+    r"(api[_-]?key|apikey|token(?!s)|secret|passw(or)?d|passwd|credential|authorization|auth[_-]?header"
     r"|private[_-]?key|client[_-]?secret|access[_-]?key|session[_-]?key|signature|sas)",
     re.I,
 )
@@ -41,7 +41,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # key=value, key: value, "key": "value" for secret-looking keys
     (
         re.compile(
-            r"""(?P<k>["']?[\w.-]*(?:api[_-]?key|apikey|token|secret|passw(?:or)?d|passwd|credential"""
+            r"""(?P<k>["']?[\w.-]*(?:api[_-]?key|apikey|token(?!s)|secret|passw(?:or)?d|passwd|credential"""
             r"""|client[_-]?secret|access[_-]?key|private[_-]?key)[\w.-]*["']?\s*[:=]\s*)"""
             r"""(?P<q>["']?)(?P<v>[^\s"',;&}]{4,})(?P=q)""",
             re.I,
@@ -125,3 +125,12 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+def _install() -> None:
+    logger = logging.getLogger("dualtrack")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_install()

@@ -151,7 +151,7 @@ def test_registration_lists_every_problem():
             """
 
         @skill
-        def two(self, thing: NotJson, y, *rest: int) -> None:  # noqa: ANN001
+        def two(self, thing: NotJson, y, *rest: int) -> None:
             """Do two."""
 
         @skill
