@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._sensitivity import Sensitivity
@@ -80,31 +81,60 @@ class Rejection:
         return "add another model"
 
 
-@dataclass(slots=True, frozen=True)
 class RouteDecision:
     """The router's answer: candidates best first, plus a rejection for every other model.
 
     Attributes:
         requirements: What was asked for.
-        candidates: Models to try, in order.
-        rejections: One entry per model that may not serve this call.
         objective: The policy objective that ordered the candidates.
     """
 
-    requirements: Requirements
-    candidates: tuple[Candidate, ...]
-    rejections: tuple[Rejection, ...]
-    objective: str = "balanced"
+    __slots__ = ("_candidates", "_ranked", "_reject", "_rejections", "objective", "requirements")
+
+    def __init__(
+        self,
+        requirements: Requirements,
+        ranked: tuple[tuple[str, float], ...],
+        objective: str = "balanced",
+        rejections: tuple[Rejection, ...] | Callable[[], tuple[Rejection, ...]] = (),
+    ) -> None:
+        self.requirements = requirements
+        self.objective = objective
+        self._ranked = ranked
+        self._candidates: tuple[Candidate, ...] | None = None
+        if callable(rejections):
+            self._reject: Callable[[], tuple[Rejection, ...]] | None = rejections
+            self._rejections: tuple[Rejection, ...] | None = None
+        else:
+            self._reject, self._rejections = None, rejections
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Models to try, in order."""
+        if self._candidates is None:
+            self._candidates = tuple(Candidate(name, score) for name, score in self._ranked)
+        return self._candidates
+
+    @property
+    def rejections(self) -> tuple[Rejection, ...]:
+        """One entry per model that may not serve this call, with its reason."""
+        if self._rejections is None:
+            assert self._reject is not None
+            self._rejections, self._reject = self._reject(), None
+        return self._rejections
+
+    def __repr__(self) -> str:
+        return f"RouteDecision(order={self.order}, rejected={len(self.rejections)})"
 
     @property
     def chosen(self) -> str | None:
         """The first candidate, or ``None``."""
-        return self.candidates[0].model if self.candidates else None
+        return self._ranked[0][0] if self._ranked else None
 
     @property
     def order(self) -> list[str]:
         """Candidate names in order."""
-        return [c.model for c in self.candidates]
+        return [name for name, _ in self._ranked]
 
     def _header(self) -> str:
         r = self.requirements

@@ -1,18 +1,37 @@
-"""The executor: try the router's candidates in order, with retries and breakers.
+"""The executor: try the router's candidates in order, with retries, breakers and deadlines.
 
-Only models in ``decision.candidates`` are ever called: a model the hard
-constraints rejected is never tried on any path (retry or fallback), and a
-last clearance check guards every single attempt.
+Rules, in the order they are applied to each candidate:
+
+1. **Data boundary.** A candidate whose clearance is below the payload's
+   sensitivity (the higher of the request's and the decision's) is never called,
+   whatever path led to it; only models in ``decision.candidates`` are considered.
+2. **Deadline.** One deadline covers the whole skill call: every attempt, backoff
+   and fallback. When it passes, no new attempt starts.
+3. **Circuit breaker.** A model whose circuit is open is skipped (fallback).
+4. **Gate.** An optional admission check (budgets) may refuse a model just
+   before the call, atomically with reserving what the call may spend.
+5. **Retries.** Retryable errors (rate limits, 5xx, timeouts, malformed replies)
+   are retried with exponential backoff and full jitter, waiting at least the
+   server's ``Retry-After``; then the next candidate is tried. Authentication
+   failures move straight to the next candidate; a context-length error moves
+   to the next candidate with a larger window. Content-filter refusals and other
+   client errors are raised as they are: another model would not fix them.
+6. **Streaming.** Once any text reached the host's ``on_text``, the call is
+   neither retried nor moved to another model (the host would see text twice);
+   the error is raised with a note. Text a stale attempt emits after it ended is
+   dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,28 +43,37 @@ from ._errors import (
     AllAttemptsFailedError,
     AuthenticationError,
     ConnectorError,
+    ContentFilterError,
     ContextLengthError,
     DualtrackError,
     ModelTimeoutError,
-    UserError,
 )
-from ._messages import Completion, CompletionRequest
+from ._messages import Completion, CompletionRequest, TextCallback
+from ._redact import redact
+from ._sensitivity import Sensitivity
+from ._telemetry import ChatSpan, Telemetry
 
-__all__ = ["Attempt", "Executor", "RetryPolicy"]
+__all__ = ["Attempt", "Executor", "Gate", "RetryPolicy"]
+
+_log = logging.getLogger("dualtrack")
 
 
 class RetryPolicy(BaseModel):
-    """How hard to try each model.
+    """How hard to try each model, and for how long.
 
     Attributes:
         max_retries: Retries per model after the first attempt, for retryable errors.
         base_delay_s: First backoff delay; doubles per retry, with full jitter.
-        max_delay_s: Cap on one backoff (and on a server's ``Retry-After``).
+        max_delay_s: Cap on one backoff. A ``Retry-After`` longer than this moves
+            on to the next candidate instead of waiting.
         attempt_timeout_s: Timeout of one attempt when the request sets none.
-        deadline_s: Overall deadline of one model call across all attempts.
+        deadline_s: Overall deadline of one skill call across all its model
+            calls, attempts, backoffs and fallbacks.
         breaker_threshold: Failures within ``breaker_window_s`` that open a circuit.
         breaker_window_s: The breaker's sliding window.
         breaker_cooldown_s: How long a circuit stays open before a probe.
+        breaker_failure_ratio: Share of calls in the window that must have failed
+            for the circuit to open (so a busy model with rare errors stays closed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -58,18 +86,21 @@ class RetryPolicy(BaseModel):
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_window_s: float = Field(default=60.0, gt=0)
     breaker_cooldown_s: float = Field(default=30.0, ge=0)
+    breaker_failure_ratio: float = Field(default=0.5, ge=0, le=1)
 
 
 @dataclass(slots=True, frozen=True)
 class Attempt:
-    """One try of one model.
+    """One try of one model (or a candidate skipped without a call).
 
     Attributes:
         model: The card name.
         ok: Whether it produced the completion.
-        error: The error type and message when it failed.
+        error: The error type and (redacted) message, or why it was skipped.
         duration_s: Wall time.
         retry: 0 for the first try of this model, then 1, 2, ...
+        error_type: The error's class name, ``CircuitOpen``, ``Budget``,
+            ``Clearance``, ``Deadline`` or ``WindowTooSmall``; ``None`` when ok.
     """
 
     model: str
@@ -77,25 +108,54 @@ class Attempt:
     error: str | None
     duration_s: float
     retry: int = 0
+    error_type: str | None = None
+
+    @property
+    def called(self) -> bool:
+        """Whether a request actually went to the model (skips are not calls)."""
+        return self.ok or self.error_type not in _SKIPS
 
     def describe(self) -> str:
-        """A one-line account, e.g. ``gpt-4o: RateLimitError: slow down (0.12 s)``."""
+        """A one-line account, e.g. ``gpt-4o retry 1: RateLimitError: slow down (0.12 s)``."""
         what = "ok" if self.ok else (self.error or "failed")
         again = f" retry {self.retry}" if self.retry else ""
         return f"{self.model}{again}: {what} ({self.duration_s:.2f} s)"
 
 
+_SKIPS = frozenset(
+    {"CircuitOpen", "Budget", "Clearance", "Deadline", "WindowTooSmall", "ConnectorUnavailable"}
+)
+
 Sleep = Callable[[float], Awaitable[Any]]
+
+
+class Gate(Protocol):
+    """An admission check run just before each attempt (budgets implement it)."""
+
+    def enter(self, card: ModelCard) -> str | None:
+        """Reserve for a call to ``card``; return a reason to skip it instead."""
+        ...
+
+    def exit(self, card: ModelCard, completion: Completion | None) -> None:
+        """Settle the reservation: with the completion's real usage, or ``None`` on failure."""
+        ...
 
 
 class Executor:
     """Runs model calls for the orchestrator.
 
+    Attributes:
+        breakers: The circuit breaker of each model that was called.
+        clock: Monotonic clock for deadlines and breakers (replace it in tests).
+        sleep: The backoff sleep (replace it in tests so they need not wait).
+        rng: Source of backoff jitter.
+
     Args:
         cards: The catalog, by name.
         retry: Retry, deadline and breaker settings.
-        sleep: The sleep function (injectable so tests need not wait).
-        clock: Monotonic clock for the breakers.
+        sleep: The sleep function.
+        clock: Monotonic clock.
+        telemetry: Span factory; a no-op tracer unless the host configured one.
     """
 
     def __init__(
@@ -104,22 +164,37 @@ class Executor:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.cards = cards
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
+        self.sleep = sleep
+        self.clock = clock
+        self.telemetry = telemetry or Telemetry()
+        self.rng = random.Random(0x5EED)
+        self.breakers: dict[str, CircuitBreaker] = {}
         self._connectors: dict[str, Connector] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self.breakers: dict[str, CircuitBreaker] = {}
-        self._rng = random.Random(0x5EED)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- shared state -------------------------------------------------------------
+
+    def now(self) -> float:
+        """The executor's clock (what deadlines are measured against)."""
+        return self.clock()
 
     def breaker(self, model: str) -> CircuitBreaker:
         """The circuit breaker of ``model`` (created on first use)."""
         b = self.breakers.get(model)
         if b is None:
             r = self.retry
-            b = CircuitBreaker(r.breaker_threshold, r.breaker_window_s, r.breaker_cooldown_s, self._clock)
+            b = CircuitBreaker(
+                r.breaker_threshold,
+                r.breaker_window_s,
+                r.breaker_cooldown_s,
+                self.now,
+                r.breaker_failure_ratio,
+            )
             self.breakers[model] = b
         return b
 
@@ -133,20 +208,39 @@ class Executor:
         return out
 
     def connector(self, model: str) -> Connector:
-        """The connector of ``model`` (built on first use, then shared)."""
+        """The connector of ``model`` (built on first use, then shared by every call)."""
         conn = self._connectors.get(model)
         if conn is None:
             conn = create_connector(self.cards[model])
             self._connectors[model] = conn
         return conn
 
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background until done or :meth:`aclose` (shadow calls)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for background work (shadow calls) to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
     async def aclose(self) -> None:
-        """Close connectors that hold resources (HTTP pools, model instances)."""
-        for conn in self._connectors.values():
+        """Cancel background work and close connectors that hold resources (HTTP pools, models)."""
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        connectors, self._connectors = list(self._connectors.values()), {}
+        self._limits.clear()  # semaphores bind to the loop that used them
+        for conn in connectors:
             close = getattr(conn, "aclose", None)
             if close is not None:
                 await close()
-        self._connectors.clear()
+
+    # -- running ------------------------------------------------------------------
 
     async def run(
         self,
@@ -154,45 +248,93 @@ class Executor:
         request: CompletionRequest,
         attempts: list[Attempt],
         on_success: Callable[[ModelCard, Completion], None] | None = None,
+        *,
+        deadline: float | None = None,
+        gate: Gate | None = None,
     ) -> Completion:
         """Try the decision's candidates in order until one answers.
 
         Args:
             decision: The router's decision for this call.
-            request: The request to send.
+            request: The request to send (not modified; each attempt gets a copy).
             attempts: Receives every attempt made, in order.
             on_success: Called with the card and completion of the winning attempt.
+            deadline: When the whole skill call must end, on :attr:`clock`;
+                ``None`` allows ``retry.deadline_s`` from now.
+            gate: Admission check before each attempt (budgets).
 
         Returns:
             The completion, with ``model_card`` and ``latency_s`` filled in.
 
         Raises:
-            AllAttemptsFailedError: When every candidate failed.
+            AllAttemptsFailedError: When every candidate failed or was skipped.
+            ConnectorError: A content-filter refusal or client error (no model
+                would do better), or any failure after text was streamed.
         """
-        deadline = self._clock() + self.retry.deadline_s
+        level = max(request.sensitivity, decision.requirements.sensitivity)
+        if deadline is None:
+            deadline = self.clock() + self.retry.deadline_s
+        stream = _Stream(request.on_text) if request.on_text is not None else None
         too_small: int | None = None
+        last: BaseException | None = None
         for cand in decision.candidates:
-            card = self.cards[cand.model]
-            if card.clearance < request.sensitivity:  # defence in depth; the router filtered
-                raise UserError(f"refusing to send {request.sensitivity} data to {card.name}")
+            card = self.cards.get(cand.model)
+            if card is None or not card.enabled or card.clearance < level:
+                why = "not in the catalog" if card is None else "disabled"
+                if card is not None and card.clearance < level:
+                    why = f"clearance {card.clearance.value} < {level.value}"
+                    _log.error("refused to send %s data to %s (%s)", level.value, card.name, why)
+                attempts.append(Attempt(cand.model, False, f"refused: {why}", 0.0, 0, "Clearance"))
+                continue
             if too_small is not None and card.context_window <= too_small:
-                attempts.append(Attempt(card.name, False, "skipped: window too small", 0.0))
+                attempts.append(
+                    Attempt(
+                        card.name,
+                        False,
+                        f"skipped: window {card.context_window} too small",
+                        0.0,
+                        0,
+                        "WindowTooSmall",
+                    )
+                )
                 continue
             try:
-                completion = await self._try_model(card, request, attempts, deadline)
-            except ContextLengthError:
-                too_small = card.context_window
+                completion = await self._try_model(
+                    card, request, level, decision, attempts, deadline, stream, gate
+                )
+            except ContextLengthError as exc:
+                too_small = max(too_small or 0, card.context_window)
+                last = exc
                 continue
-            except (ConnectorError, _Skip):
+            except _Abort as abort:
+                raise abort.error from None
+            except _Fallback as fb:
+                last = fb.__cause__ or last
+                if fb.stop:
+                    break
                 continue
             if on_success is not None:
                 on_success(card, completion)
             return completion
-        raise AllAttemptsFailedError(attempts)
+        raise AllAttemptsFailedError(attempts) from last
 
     async def _try_model(
-        self, card: ModelCard, request: CompletionRequest, attempts: list[Attempt], deadline: float
+        self,
+        card: ModelCard,
+        request: CompletionRequest,
+        level: Sensitivity,
+        decision: RouteDecision | None,
+        attempts: list[Attempt],
+        deadline: float,
+        stream: _Stream | None,
+        gate: Gate | None,
+        *,
+        max_retries: int | None = None,
+        shadow: bool = False,
     ) -> Completion:
+        if card.clearance < level:  # the last line of defence, on every path
+            attempts.append(Attempt(card.name, False, "refused: clearance", 0.0, 0, "Clearance"))
+            raise _Fallback()
         breaker = self.breaker(card.name)
         limit = self._limits.get(card.name)
         if limit is None:
@@ -200,61 +342,202 @@ class Executor:
         try:
             conn = self.connector(card.name)
         except DualtrackError as exc:
-            attempts.append(Attempt(card.name, False, f"{type(exc).__name__}: {exc}", 0.0))
-            raise _Skip from exc
+            msg = redact(f"{type(exc).__name__}: {exc}")
+            attempts.append(Attempt(card.name, False, msg, 0.0, 0, "ConnectorUnavailable"))
+            raise _Fallback() from exc
+        retries = self.retry.max_retries if max_retries is None else max_retries
         retry = 0
         while True:
-            if not breaker.allow():
-                attempts.append(Attempt(card.name, False, "circuit open", 0.0, retry))
-                raise _Skip
-            remaining = deadline - self._clock()
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                attempts.append(
+                    Attempt(card.name, False, "skipped: skill call deadline passed", 0.0, retry, "Deadline")
+                )
+                raise _Fallback(stop=True)
+            permit = breaker.acquire()
+            if permit is None:
+                reason = breaker.unavailable_reason() or "circuit open"
+                attempts.append(Attempt(card.name, False, f"skipped: {reason}", 0.0, retry, "CircuitOpen"))
+                raise _Fallback()
+            if gate is not None:
+                refusal = gate.enter(card)
+                if refusal:
+                    breaker.release(permit)
+                    attempts.append(Attempt(card.name, False, f"skipped: {refusal}", 0.0, retry, "Budget"))
+                    raise _Fallback()
+            sink = stream.attempt() if stream is not None else None
             timeout = min(request.timeout or self.retry.attempt_timeout_s, remaining)
+            call = dataclasses.replace(request, sensitivity=level, timeout=timeout, on_text=sink)
+            span = self.telemetry.chat(
+                card, call, decision, attempt=len(attempts) + 1, retry=retry, shadow=shadow
+            )
             start = time.perf_counter()
             try:
-                if remaining <= 0:
-                    raise ModelTimeoutError("overall deadline passed", model=card.name)
-                async with limit:
-                    completion = await asyncio.wait_for(conn.complete(request), timeout)
+                completion = await self._call(conn, call, limit, timeout, card, span)
             except (TimeoutError, ConnectorError) as exc:
-                err = (
-                    exc
-                    if isinstance(exc, ConnectorError)
-                    else ModelTimeoutError(f"no answer within {timeout:.1f}s", model=card.name)
-                )
-                err.model = card.name
+                err = _as_connector_error(exc, card, timeout)
                 elapsed = time.perf_counter() - start
-                attempts.append(Attempt(card.name, False, f"{type(err).__name__}: {err}", elapsed, retry))
+                if stream is not None:
+                    stream.end()
+                if gate is not None:
+                    gate.exit(card, None)
+                span.fail(err)
+                kind = type(err).__name__
+                if isinstance(err, ContextLengthError | ContentFilterError):
+                    breaker.release(permit)
+                else:
+                    breaker.record_failure(permit, kind)
+                attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
+                if stream is not None and stream.chars:
+                    _note(
+                        err, f"after {stream.chars} characters were streamed; not retried so no text repeats"
+                    )
+                    raise _Abort(err) from None
                 if isinstance(err, ContextLengthError):
-                    breaker.release()
                     raise err from None
-                breaker.record_failure()
-                if (
-                    isinstance(err, AuthenticationError)
-                    or not err.retryable
-                    or retry >= self.retry.max_retries
-                ):
+                if isinstance(err, AuthenticationError):
+                    raise _Fallback() from err
+                if not err.retryable:
                     raise err from None
                 delay = self._backoff(retry, getattr(err, "retry_after", None))
-                if self._clock() + delay >= deadline:
-                    raise err from None
-                await self._sleep(delay)
+                if retry >= retries or delay is None or self.clock() + delay >= deadline:
+                    raise _Fallback() from err
+                _log.info("retrying %s in %.2fs after %s", card.name, delay, kind)
+                await self.sleep(delay)
                 retry += 1
                 continue
-            except BaseException:
-                breaker.release()
+            except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
+                if stream is not None:
+                    stream.end()
+                if gate is not None:
+                    gate.exit(card, None)
+                breaker.release(permit)
+                span.fail(exc)
                 raise
-            breaker.record_success()
+            if stream is not None:
+                stream.end()
+            breaker.record_success(permit)
             completion.model_card = card.name
             completion.latency_s = time.perf_counter() - start
+            if gate is not None:
+                gate.exit(card, completion)
+            span.ok(completion)
             attempts.append(Attempt(card.name, True, None, completion.latency_s, retry))
             return completion
 
-    def _backoff(self, retry: int, retry_after: float | None) -> float:
-        cap = self.retry.max_delay_s
+    async def _call(
+        self,
+        conn: Connector,
+        call: CompletionRequest,
+        limit: asyncio.Semaphore,
+        timeout: float,
+        card: ModelCard,
+        span: ChatSpan,
+    ) -> Completion:
+        started = time.perf_counter()
+        if limit.locked():
+            try:
+                await asyncio.wait_for(limit.acquire(), timeout)
+            except TimeoutError:
+                raise ModelTimeoutError(
+                    f"no free slot within {timeout:.1f}s (max_concurrency={card.max_concurrency})",
+                    model=card.name,
+                ) from None
+        else:
+            await limit.acquire()
+        try:
+            left = timeout - (time.perf_counter() - started)
+            if left <= 0:
+                raise ModelTimeoutError(f"no answer within {timeout:.1f}s", model=card.name)
+            with span.current():
+                async with asyncio.timeout(left):
+                    return await conn.complete(call)
+        finally:
+            limit.release()
+
+    async def call_once(
+        self, card: ModelCard, request: CompletionRequest, decision: RouteDecision | None, deadline: float
+    ) -> tuple[Completion | None, list[Attempt]]:
+        """One attempt without retries or streaming (shadow calls); never raises a connector error.
+
+        The clearance check, breaker and telemetry apply exactly as on the main path.
+        """
+        attempts: list[Attempt] = []
+        quiet = dataclasses.replace(request, on_text=None)
+        level = request.sensitivity
+        if decision is not None:
+            level = max(level, decision.requirements.sensitivity)
+        try:
+            done = await self._try_model(
+                card, quiet, level, decision, attempts, deadline, None, None, max_retries=0, shadow=True
+            )
+        except (ConnectorError, _Fallback):
+            return None, attempts
+        return done, attempts
+
+    def _backoff(self, retry: int, retry_after: float | None) -> float | None:
+        r = self.retry
         if retry_after is not None:
-            return min(max(retry_after, 0.0), cap)
-        return self._rng.uniform(0, min(cap, self.retry.base_delay_s * (2**retry)))
+            if retry_after > r.max_delay_s:
+                return None  # the server wants longer than we wait: try another model
+            return min(
+                max(retry_after, 0.0) + self.rng.uniform(0, r.base_delay_s / 4),
+                max(retry_after, r.max_delay_s),
+            )
+        return self.rng.uniform(0, min(r.max_delay_s, r.base_delay_s * (2**retry)))
 
 
-class _Skip(Exception):
-    """Internal: move on to the next candidate."""
+class _Stream:
+    """Forwards streamed text to the host, counting it, and mutes attempts that ended."""
+
+    __slots__ = ("_live", "chars", "sink")
+
+    def __init__(self, sink: TextCallback) -> None:
+        self.sink = sink
+        self.chars = 0
+        self._live = 0
+
+    def attempt(self) -> TextCallback:
+        self._live += 1
+        token = self._live
+
+        def on_text(chunk: str) -> None:
+            if token == self._live and chunk:
+                self.chars += len(chunk)
+                self.sink(chunk)
+
+        return on_text
+
+    def end(self) -> None:
+        self._live += 1
+
+
+class _Abort(Exception):
+    """Internal: raise ``error`` to the caller without trying anything else."""
+
+    def __init__(self, error: ConnectorError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class _Fallback(Exception):
+    """Internal: give up on this model; ``stop`` gives up on the whole call."""
+
+    def __init__(self, *, stop: bool = False) -> None:
+        super().__init__()
+        self.stop = stop
+
+
+def _as_connector_error(exc: BaseException, card: ModelCard, timeout: float) -> ConnectorError:
+    err = exc if isinstance(exc, ConnectorError) else ModelTimeoutError(f"no answer within {timeout:.1f}s")
+    err.model = card.name
+    if err.args and isinstance(err.args[0], str):
+        err.args = (redact(err.args[0]), *err.args[1:])
+    if err.body:
+        err.body = redact(err.body)
+    return err
+
+
+def _note(err: ConnectorError, note: str) -> None:
+    first = err.args[0] if err.args else ""
+    err.args = (f"{first} ({note})", *err.args[1:])

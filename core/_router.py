@@ -8,6 +8,7 @@ is compiled once into tuples so a decision over 50 models costs microseconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from math import log1p
 from typing import Literal
@@ -15,15 +16,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._cards import ModelCard, Track
-from ._decision import Candidate, Rejection, RouteDecision
+from ._decision import Rejection, RouteDecision
 from ._errors import NoRouteError
 from ._sensitivity import Sensitivity
 
 __all__ = ["Policy", "Requirements", "Router"]
 
 Objective = Literal["cost", "quality", "latency", "balanced"]
-# name, capabilities, clearance rank, window, enabled, $in, $out, latency, quality, track
-_Entry = tuple[str, frozenset[str], int, int, bool, float, float, float, float, Track]
+# name, capabilities, clearance rank, window, static score, $in per 1M, $out per 1M
+_Entry = tuple[str, frozenset[str], int, int, float, float, float]
 
 # (quality, cost, latency) weights per objective.
 _WEIGHTS: dict[str, tuple[float, float, float]] = {
@@ -94,32 +95,40 @@ class Requirements:
 class Router:
     """Chooses models for requirements under a policy.
 
+    The catalog is compiled once: each enabled model becomes a tuple holding its
+    tags, clearance rank, window, prices and the part of its score that does not
+    depend on the call (quality, latency normalised over the catalog, track
+    preference). A decision then costs one filtering pass and one small sort;
+    rejection reasons are worked out only when someone reads them.
+
     Args:
         cards: The model catalog.
         policy: The scoring policy; defaults to ``Policy()``.
     """
 
-    __slots__ = ("_cards", "_entries", "policy")
+    __slots__ = ("_cards", "_live", "_order", "policy")
 
     def __init__(self, cards: Iterable[ModelCard], policy: Policy | None = None) -> None:
         self.policy = policy or Policy()
         self._cards: dict[str, ModelCard] = {}
         for card in cards:
             self._cards[card.name] = card
-        self._entries: tuple[_Entry, ...] = tuple(
+        self._order = tuple(sorted(self._cards))
+        wq, _wc, wl = _WEIGHTS[self.policy.objective]
+        live = [self._cards[n] for n in self._order if self._cards[n].enabled]
+        max_lat = max((c.latency_ms for c in live), default=1.0) or 1.0
+        prefer = self.policy.prefer_track
+        self._live: tuple[_Entry, ...] = tuple(
             (
                 c.name,
                 c.capabilities,
                 c.clearance.rank,
                 c.context_window,
-                c.enabled,
+                wq * c.quality - wl * c.latency_ms / max_lat + (_TRACK_WEIGHT if c.track is prefer else 0.0),
                 c.cost_input,
                 c.cost_output,
-                c.latency_ms,
-                c.quality,
-                c.track,
             )
-            for c in sorted(self._cards.values(), key=lambda c: c.name)
+            for c in live
         )
 
     @property
@@ -139,62 +148,88 @@ class Router:
             The decision: candidates in order and a rejection for every other model.
         """
         policy = self.policy
-        denied = policy._lookup(policy.deny, req.skill)
-        pinned = policy._lookup(policy.pin, req.skill)
+        denied = policy._lookup(policy.deny, req.skill) if policy.deny else ()
+        pinned = policy._lookup(policy.pin, req.skill) if policy.pin else ()
         requires = req.requires
         level = req.sensitivity.rank
         tokens = req.input_tokens + req.output_tokens
-        exclude = req.exclude
-        unavail = unavailable or {}
-        rejections: list[Rejection] = []
-        passed: list[_Entry] = []
-        for entry in self._entries:
-            name, caps, clearance, window, enabled = entry[:5]
-            if not enabled:
-                rejections.append(Rejection(name, "disabled", self._cards[name].disabled_reason))
-            elif name in exclude:
-                rejections.append(Rejection(name, "excluded", None))
-            elif denied and name in denied:
-                rejections.append(Rejection(name, "denied", req.skill))
-            elif name in unavail:
-                rejections.append(Rejection(name, "unavailable", unavail[name]))
-            elif not requires <= caps:
-                rejections.append(Rejection(name, "capabilities", tuple(sorted(requires - caps))))
-            elif clearance < level:
-                rejections.append(Rejection(name, "clearance", (clearance, level)))
-            elif tokens > window:
-                rejections.append(Rejection(name, "context", (window, tokens)))
-            else:
-                passed.append(entry)
-        candidates = self._score(passed, req, pinned) if passed else ()
-        return RouteDecision(req, candidates, tuple(rejections), policy.objective)
+        blocked: AbstractSet[str] = req.exclude
+        if unavailable:
+            blocked = blocked | unavailable.keys()
+        if denied:
+            blocked = blocked | set(denied)
+        if blocked:
+            passed = [
+                e
+                for e in self._live
+                if requires <= e[1] and e[2] >= level and e[3] >= tokens and e[0] not in blocked
+            ]
+        else:
+            passed = [e for e in self._live if requires <= e[1] and e[2] >= level and e[3] >= tokens]
+        ranked = self._score(passed, req, pinned) if passed else ()
+        unavail = dict(unavailable) if unavailable else {}
+        return RouteDecision(
+            req, ranked, policy.objective, lambda: self._rejections(req, unavail, denied, ranked)
+        )
 
-    def _score(self, passed: list[_Entry], req: Requirements, pinned: Sequence[str]) -> tuple[Candidate, ...]:
-        wq, wc, wl = _WEIGHTS[self.policy.objective]
-        prefer_track = self.policy.prefer_track
+    def _score(
+        self, passed: list[_Entry], req: Requirements, pinned: Sequence[str]
+    ) -> tuple[tuple[str, float], ...]:
+        wc = _WEIGHTS[self.policy.objective][1]
         tin, tout = req.input_tokens or 1, req.output_tokens or 1
         # Costs span orders of magnitude: compare them on a log scale relative to the
         # cheapest paid candidate, so "10x cheaper" matters at every price level.
-        raw = [tin * e[5] + tout * e[6] for e in passed]
-        unit = min((c for c in raw if c > 0), default=1.0)
-        costs = [log1p(c / unit) for c in raw]
-        max_cost = max(costs) or 1.0
-        max_lat = max(e[7] for e in passed) or 1.0
+        raws = [tin * e[5] + tout * e[6] for e in passed]
+        top = max(raws)
+        if top > 0:
+            unit = min([r for r in raws if r > 0])
+            k = wc / (log1p(top / unit) or 1.0)
+            scored = [(k * log1p(r / unit) - e[4], e[0]) for e, r in zip(passed, raws, strict=True)]
+        else:
+            scored = [(-e[4], e[0]) for e in passed]
         prefers = req.prefers
-        n_prefers = len(prefers) or 1
-        scored = []
-        for entry, cost in zip(passed, costs, strict=True):
-            name = entry[0]
-            score = wq * entry[8] - wc * cost / max_cost - wl * entry[7] / max_lat
-            if prefers:
-                score += _PREFERS_WEIGHT * len(prefers & entry[1]) / n_prefers
-            if prefer_track is not None and entry[9] is prefer_track:
-                score += _TRACK_WEIGHT
-            if pinned and name in pinned:
-                score += _PIN_WEIGHT * (len(pinned) - pinned.index(name))
-            scored.append((-score, name))
+        if prefers or pinned:
+            bonus = _PREFERS_WEIGHT / len(prefers) if prefers else 0.0
+            for i, e in enumerate(passed):
+                neg, name = scored[i]
+                if prefers:
+                    neg -= bonus * len(prefers & e[1])
+                if name in pinned:
+                    neg -= _PIN_WEIGHT * (len(pinned) - pinned.index(name))
+                scored[i] = (neg, name)
         scored.sort()
-        return tuple(Candidate(name, -neg) for neg, name in scored)
+        return tuple([(name, -neg) for neg, name in scored])
+
+    def _rejections(
+        self,
+        req: Requirements,
+        unavail: Mapping[str, str],
+        denied: Sequence[str],
+        ranked: tuple[tuple[str, float], ...],
+    ) -> tuple[Rejection, ...]:
+        chosen = {name for name, _ in ranked}
+        level = req.sensitivity.rank
+        tokens = req.tokens
+        out: list[Rejection] = []
+        for name in self._order:
+            if name in chosen:
+                continue
+            c = self._cards[name]
+            if not c.enabled:
+                out.append(Rejection(name, "disabled", c.disabled_reason))
+            elif name in req.exclude:
+                out.append(Rejection(name, "excluded", None))
+            elif name in denied:
+                out.append(Rejection(name, "denied", req.skill))
+            elif name in unavail:
+                out.append(Rejection(name, "unavailable", unavail[name]))
+            elif not req.requires <= c.capabilities:
+                out.append(Rejection(name, "capabilities", tuple(sorted(req.requires - c.capabilities))))
+            elif c.clearance.rank < level:
+                out.append(Rejection(name, "clearance", (c.clearance.rank, level)))
+            else:
+                out.append(Rejection(name, "context", (c.context_window, tokens)))
+        return tuple(out)
 
     def require(self, req: Requirements, unavailable: Mapping[str, str] | None = None) -> RouteDecision:
         """Like :meth:`route`, but raise :class:`NoRouteError` when nothing qualifies."""

@@ -20,10 +20,8 @@ class Sensitivity(enum.StrEnum):
     CONFIDENTIAL = "confidential"
     HIGHLY_CONFIDENTIAL = "highly-confidential"
 
-    @property
-    def rank(self) -> int:
-        """The position of the label, 0 for ``public``."""
-        return _RANK[self]
+    rank: int
+    """The position of the label, 0 for ``public`` (set below, read on hot paths)."""
 
     @classmethod
     def parse(cls, value: str | Sensitivity) -> Sensitivity:
@@ -50,25 +48,27 @@ class Sensitivity(enum.StrEnum):
     def __lt__(self, other: Any) -> bool:
         if not isinstance(other, Sensitivity):
             return NotImplemented
-        return _RANK[self] < _RANK[other]
+        return self.rank < other.rank
 
     def __le__(self, other: Any) -> bool:
         if not isinstance(other, Sensitivity):
             return NotImplemented
-        return _RANK[self] <= _RANK[other]
+        return self.rank <= other.rank
 
     def __gt__(self, other: Any) -> bool:
         if not isinstance(other, Sensitivity):
             return NotImplemented
-        return _RANK[self] > _RANK[other]
+        return self.rank > other.rank
 
     def __ge__(self, other: Any) -> bool:
         if not isinstance(other, Sensitivity):
             return NotImplemented
-        return _RANK[self] >= _RANK[other]
+        return self.rank >= other.rank
 
     def __hash__(self) -> int:
         return str.__hash__(self)
 
 
-_RANK: dict[Sensitivity, int] = {m: i for i, m in enumerate(Sensitivity)}
+for _i, _member in enumerate(Sensitivity):
+    _member.rank = _i
+del _i, _member
