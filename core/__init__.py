@@ -10,12 +10,10 @@ Plugin authors import everything they need from here::
 
 from __future__ import annotations
 
+import importlib as _importlib
+from typing import TYPE_CHECKING, Any
+
 from . import tags
-from ._cards import Connector, ModelCard, StreamingConnector, Track
-from ._circuit import CircuitBreaker
-from ._config import Config, load_config
-from ._context import SkillContext, estimate_tokens
-from ._decision import Candidate, Rejection, RouteDecision
 from ._errors import (
     AllAttemptsFailedError,
     ArgumentError,
@@ -36,16 +34,23 @@ from ._errors import (
     UnknownSkillError,
     UserError,
 )
-from ._execution import Attempt, RetryPolicy
-from ._files import LabelPolicy, PackageInfo, atomic_write, inspect_package, read_sensitivity_label
-from ._ledger import Ledger, MemoryLedger, UsageRow
-from ._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
-from ._orchestrator import Orchestrator
-from ._plugins import Plugin, plugin
-from ._result import ModelCall, SkillResult
-from ._router import Policy, Requirements, Router
 from ._sensitivity import Sensitivity
-from ._skills import Skill, skill
+
+if TYPE_CHECKING:
+    from ._cards import Connector, ModelCard, StreamingConnector, Track
+    from ._circuit import CircuitBreaker
+    from ._config import Config, load_config
+    from ._context import SkillContext, estimate_tokens
+    from ._decision import Candidate, Rejection, RouteDecision
+    from ._execution import Attempt, RetryPolicy
+    from ._files import LabelPolicy, PackageInfo, atomic_write, inspect_package, read_sensitivity_label
+    from ._ledger import Ledger, MemoryLedger, UsageRow
+    from ._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
+    from ._orchestrator import Orchestrator
+    from ._plugins import Plugin, plugin
+    from ._result import ModelCall, SkillResult
+    from ._router import Policy, Requirements, Router
+    from ._skills import Skill, skill
 
 __version__ = "0.1.0"
 
@@ -111,12 +116,69 @@ __all__ = [
     "tags",
 ]
 
-# Show public names as `dualtrack.X` in reprs, tracebacks and docs (as httpx does).
-for _name in __all__:
-    _member = globals()[_name]
-    if getattr(_member, "__module__", "").startswith("dualtrack._"):
-        try:
-            _member.__module__ = "dualtrack"
+# Everything below is imported on first use, so `import dualtrack` stays fast
+# (pydantic, asyncio and friends load only when a program needs them).
+_LAZY: dict[str, str] = {
+    "Attempt": "_execution",
+    "Candidate": "_decision",
+    "CircuitBreaker": "_circuit",
+    "Completion": "_messages",
+    "CompletionRequest": "_messages",
+    "Config": "_config",
+    "Connector": "_cards",
+    "LabelPolicy": "_files",
+    "Ledger": "_ledger",
+    "MemoryLedger": "_ledger",
+    "Message": "_messages",
+    "ModelCall": "_result",
+    "ModelCard": "_cards",
+    "Orchestrator": "_orchestrator",
+    "PackageInfo": "_files",
+    "Plugin": "_plugins",
+    "Policy": "_router",
+    "Rejection": "_decision",
+    "Requirements": "_router",
+    "RetryPolicy": "_execution",
+    "RouteDecision": "_decision",
+    "Router": "_router",
+    "Skill": "_skills",
+    "SkillContext": "_context",
+    "SkillResult": "_result",
+    "StreamingConnector": "_cards",
+    "TextCallback": "_messages",
+    "ToolCall": "_messages",
+    "Track": "_cards",
+    "Usage": "_messages",
+    "UsageRow": "_ledger",
+    "atomic_write": "_files",
+    "estimate_tokens": "_context",
+    "inspect_package": "_files",
+    "load_config": "_config",
+    "plugin": "_plugins",
+    "read_sensitivity_label": "_files",
+    "skill": "_skills",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dualtrack' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    if getattr(value, "__module__", "").startswith("dualtrack._"):
+        try:  # show public names as `dualtrack.X` in reprs and tracebacks, as httpx does
+            value.__module__ = "dualtrack"
         except (AttributeError, TypeError):  # pragma: no cover - immutable objects keep theirs
             pass
-del _name, _member
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+for _name in __all__:
+    if _name in globals() and getattr(globals()[_name], "__module__", "").startswith("dualtrack._"):
+        globals()[_name].__module__ = "dualtrack"
+del _name, TYPE_CHECKING, Any

@@ -11,7 +11,7 @@ import dualtrack.testing
 def test_all_exports_exist_and_are_public():
     for name in dualtrack.__all__:
         assert hasattr(dualtrack, name), name
-    public = {n for n in dir(dualtrack) if not n.startswith("_")}
+    public = {n for n in vars(dualtrack) if not n.startswith("_")}
     modules = {"tags", "testing", "annotations", "connectors", "plugins"}
     assert public - modules == set(dualtrack.__all__) - modules - {"__version__"}
 
@@ -35,3 +35,18 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lazy_exports_match_type_checking_imports():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(dualtrack.__file__).read_text())
+    declared = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                for alias in imp.names:
+                    declared[alias.name] = imp.module.lstrip("_")
+    assert {k: v.lstrip("_") for k, v in dualtrack._LAZY.items()} == declared
+    assert set(dualtrack._LAZY) <= set(dualtrack.__all__)
