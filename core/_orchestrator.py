@@ -204,7 +204,11 @@ class Orchestrator:
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> SkillResult:
         """Blocking :meth:`invoke` for scripts (not from inside a running event loop)."""
-        return asyncio.run(self._invoke_and_close(name, arguments, kwargs))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._invoke_and_close(name, arguments, kwargs))
+        raise UserError("invoke_sync() cannot run inside a running event loop; use `await orc.invoke(...)`")
 
     async def _invoke_and_close(self, name: str, arguments: Any, kwargs: dict[str, Any]) -> SkillResult:
         try:

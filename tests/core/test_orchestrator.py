@@ -223,3 +223,11 @@ def test_scripted_connector_reports_unused_and_exhausted():
 def test_messages_helpers():
     m = Message.tool("r", "id1")
     assert m.role == "tool" and m.tool_call_id == "id1"
+
+
+async def test_invoke_sync_inside_a_loop_says_what_to_do():
+    from dualtrack import UserError
+
+    orc = Orchestrator(models=[model_card(ScriptedConnector([]))], plugins=[Demo])
+    with pytest.raises(UserError, match="await orc.invoke"):
+        orc.invoke_sync("demo.summarize", text="x")
