@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._budget import Budgets
 from ._cards import ModelCard
 from ._discovery import default_cards
 from ._errors import ConfigError
@@ -41,7 +42,10 @@ class Config(BaseModel):
         labels: Sensitivity label mapping.
         default_sensitivity: Sensitivity when nobody says otherwise.
         plugins: Plugin names to load; ``None`` loads every installed plugin.
-        ledger: Path of the persistent usage ledger; ``None`` keeps usage in memory.
+        ledger: Path of the persistent usage ledger (relative to the config file);
+            ``None`` uses ``$DUALTRACK_LEDGER`` or ``usage.sqlite3`` in the user's
+            data directory; ``"memory"`` keeps usage in memory only.
+        budgets: Daily USD and token limits, global and per skill or plugin.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -54,14 +58,21 @@ class Config(BaseModel):
     default_sensitivity: Sensitivity = Sensitivity.GENERAL
     plugins: list[str] | None = None
     ledger: str | None = None
+    budgets: Budgets = Field(default_factory=Budgets)
 
     def make_ledger(self) -> Ledger | None:
-        """The configured persistent ledger, or ``None`` for the in-memory default."""
-        if self.ledger is None:
+        """The persistent ledger, or ``None`` for the in-memory default (``ledger = "memory"``)."""
+        where = self.ledger if self.ledger is not None else os.environ.get("DUALTRACK_LEDGER") or None
+        if where is not None and where.strip().lower() in ("memory", ":memory:"):
             return None
         from ._sqlite_ledger import SqliteLedger
 
-        ledger: Ledger = SqliteLedger(self.ledger)
+        if where is None:
+            return SqliteLedger()
+        path = Path(where).expanduser()
+        if not path.is_absolute() and self.path is not None and self.ledger is not None:
+            path = Path(self.path).parent / path
+        ledger: Ledger = SqliteLedger(path)
         return ledger
 
 

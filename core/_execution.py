@@ -99,8 +99,9 @@ class Attempt:
         error: The error type and (redacted) message, or why it was skipped.
         duration_s: Wall time.
         retry: 0 for the first try of this model, then 1, 2, ...
-        error_type: The error's class name, ``CircuitOpen``, ``Budget``,
-            ``Clearance``, ``Deadline`` or ``WindowTooSmall``; ``None`` when ok.
+        error_type: The error's class name, or why no call was made: ``CircuitOpen``,
+            ``Budget``, ``Clearance``, ``Deadline``, ``WindowTooSmall``,
+            ``ConnectorUnavailable`` or ``Rejected``; ``None`` when ok.
     """
 
     model: str
@@ -456,11 +457,17 @@ class Executor:
             limit.release()
 
     async def call_once(
-        self, card: ModelCard, request: CompletionRequest, decision: RouteDecision | None, deadline: float
+        self,
+        card: ModelCard,
+        request: CompletionRequest,
+        decision: RouteDecision | None,
+        deadline: float,
+        *,
+        gate: Gate | None = None,
     ) -> tuple[Completion | None, list[Attempt]]:
         """One attempt without retries or streaming (shadow calls); never raises a connector error.
 
-        The clearance check, breaker and telemetry apply exactly as on the main path.
+        The clearance check, breaker, gate and telemetry apply exactly as on the main path.
         """
         attempts: list[Attempt] = []
         quiet = dataclasses.replace(request, on_text=None)
@@ -469,9 +476,9 @@ class Executor:
             level = max(level, decision.requirements.sensitivity)
         try:
             done = await self._try_model(
-                card, quiet, level, decision, attempts, deadline, None, None, max_retries=0, shadow=True
+                card, quiet, level, decision, attempts, deadline, None, gate, max_retries=0, shadow=True
             )
-        except (ConnectorError, _Fallback):
+        except (ConnectorError, _Fallback, _Abort):
             return None, attempts
         return done, attempts
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -19,17 +18,13 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ._errors import InputFileError
-from ._sensitivity import Sensitivity
+from ._labels import LabelPolicy, read_sensitivity_label
 
 __all__ = ["LabelPolicy", "PackageInfo", "atomic_write", "inspect_package", "read_sensitivity_label"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
-_PROPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
-_MSIP = re.compile(r"^MSIP_Label_([0-9a-fA-F-]{36})_(\w+)$")
 
 
 @contextlib.contextmanager
@@ -168,87 +163,3 @@ def _content_types(data: bytes, where: str) -> dict[str, str]:
     return {
         el.get("PartName", "").lstrip("/"): el.get("ContentType", "") for el in root.iter(f"{_CT_NS}Override")
     }
-
-
-class LabelPolicy(BaseModel):
-    """How Microsoft sensitivity labels map to :class:`Sensitivity` levels.
-
-    Attributes:
-        names: Label display name (case-insensitive) → level.
-        ids: Label GUID → level (takes precedence over names).
-        default: Level for a label that is present but unknown (fail closed).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    names: dict[str, Sensitivity] = Field(
-        default_factory=lambda: {
-            "public": Sensitivity.PUBLIC,
-            "personal": Sensitivity.GENERAL,
-            "non-business": Sensitivity.GENERAL,
-            "general": Sensitivity.GENERAL,
-            "internal": Sensitivity.GENERAL,
-            "confidential": Sensitivity.CONFIDENTIAL,
-            "highly confidential": Sensitivity.HIGHLY_CONFIDENTIAL,
-            "highly-confidential": Sensitivity.HIGHLY_CONFIDENTIAL,
-            "secret": Sensitivity.HIGHLY_CONFIDENTIAL,
-            "restricted": Sensitivity.HIGHLY_CONFIDENTIAL,
-        }
-    )
-    ids: dict[str, Sensitivity] = Field(default_factory=dict)
-    default: Sensitivity = Sensitivity.CONFIDENTIAL
-
-    def level(self, label_id: str | None, name: str | None) -> Sensitivity:
-        """The level for a label, falling back to :attr:`default`."""
-        if label_id and label_id.lower() in {k.lower(): v for k, v in self.ids.items()}:
-            return {k.lower(): v for k, v in self.ids.items()}[label_id.lower()]
-        if name:
-            key = name.strip().lower()
-            for k, v in self.names.items():
-                if k.lower() == key:
-                    return v
-        return self.default
-
-
-def read_sensitivity_label(path: str | Path, policy: LabelPolicy | None = None) -> Sensitivity | None:
-    """Read the Microsoft sensitivity label of an Office file.
-
-    Labels live in ``docProps/custom.xml`` as ``MSIP_Label_<guid>_Enabled``,
-    ``_Name`` and friends (newer files also carry ``docMetadata/LabelInfo.xml``).
-    A file with a label we cannot name maps to the policy default (fail closed).
-
-    Args:
-        path: A .docx/.xlsx/.pptx (other files return ``None``).
-        policy: Name and id mapping; the default maps the common label names.
-
-    Returns:
-        The level, or ``None`` when the file carries no label.
-    """
-    policy = policy or LabelPolicy()
-    p = Path(path)
-    if p.suffix.lower() not in (".docx", ".docm", ".xlsx", ".xlsm", ".pptx") or not zipfile.is_zipfile(p):
-        return None
-    try:
-        with zipfile.ZipFile(p) as zf:
-            names = set(zf.namelist())
-            custom = zf.read("docProps/custom.xml") if "docProps/custom.xml" in names else None
-            has_labelinfo = "docMetadata/LabelInfo.xml" in names
-    except (zipfile.BadZipFile, OSError):
-        return None
-    labels: dict[str, dict[str, str]] = {}
-    if custom and b"<!DOCTYPE" not in custom[:4096].upper():
-        try:
-            root = ElementTree.fromstring(custom)
-        except ElementTree.ParseError:
-            return policy.default
-        for prop in root.iter(f"{_PROPS_NS}property"):
-            m = _MSIP.match(prop.get("name", ""))
-            if m:
-                value = "".join(t for el in prop for t in el.itertext())
-                labels.setdefault(m.group(1), {})[m.group(2)] = value
-    enabled = [(gid, f) for gid, f in labels.items() if f.get("Enabled", "true").lower() == "true"]
-    if enabled:
-        return max(policy.level(gid, f.get("Name")) for gid, f in enabled)
-    if has_labelinfo:
-        return policy.default
-    return None

@@ -5,24 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._budget import Budgets, BudgetTracker
+from ._calls import Scopes, ShadowCallback, call_model, unavailable
 from ._cards import ModelCard
 from ._context import ProgressCallback, SkillContext
 from ._decision import RouteDecision
 from ._discovery import available_plugins, load_plugin
-from ._errors import NoRouteError, UserError
-from ._execution import Attempt, Executor, RetryPolicy
+from ._errors import UserError
+from ._execution import Executor, RetryPolicy
 from ._files import LabelPolicy
 from ._ledger import Ledger, MemoryLedger
 from ._messages import Completion, CompletionRequest
 from ._plugins import Plugin, PluginRegistry
-from ._result import ModelCall, SkillResult
+from ._redact import register_settings
+from ._result import SkillResult
 from ._router import Policy, Requirements, Router
 from ._sensitivity import Sensitivity
 from ._skills import Skill
+from ._telemetry import Telemetry
 
 __all__ = ["Orchestrator"]
 
@@ -45,6 +49,13 @@ class Orchestrator:
         on_progress: Default progress callback for skill calls.
         confirm: Asked before a model-chosen call to a skill with ``effects="write"``;
             without it such calls are refused.
+        budgets: Daily USD and token limits, global and per skill or plugin.
+        tracer: An OpenTelemetry tracer for spans; ``None`` uses the global
+            tracer provider (no-op until the host configures an SDK).
+        shadow: Skill or plugin name → models that also get a copy of each of
+            its model calls, in the background, for comparison. A shadow model
+            must pass the same hard constraints (clearance first) or it is skipped.
+        on_shadow: Receives each :class:`~dualtrack.ShadowResult`.
     """
 
     def __init__(
@@ -59,6 +70,10 @@ class Orchestrator:
         ledger: Ledger | None = None,
         on_progress: ProgressCallback | None = None,
         confirm: ConfirmCallback | None = None,
+        budgets: Budgets | None = None,
+        tracer: Any = None,
+        shadow: Mapping[str, Sequence[str]] | None = None,
+        on_shadow: ShadowCallback | None = None,
     ) -> None:
         cards = list(models)
         names = [c.name for c in cards]
@@ -67,10 +82,18 @@ class Orchestrator:
             raise UserError(f"model names must be unique; duplicated: {', '.join(dupes)}")
         self.policy = policy or Policy()
         self.router = Router(cards, self.policy)
-        self.executor = Executor(self.router.cards, retry)
+        self.telemetry = Telemetry(tracer)
+        self.executor = Executor(self.router.cards, retry, telemetry=self.telemetry)
         self.labels = labels or LabelPolicy()
         self.default_sensitivity = Sensitivity.parse(default_sensitivity)
         self.ledger: Ledger = ledger or MemoryLedger()
+        self.budgets = budgets or Budgets()
+        self.budget = BudgetTracker(self.budgets, self.ledger) if self.budgets.active else None
+        self.shadow = {key: list(models) for key, models in (shadow or {}).items()}
+        self.on_shadow = on_shadow
+        self._scopes = Scopes(self)
+        for card in cards:
+            register_settings(card.settings)
         self.on_progress = on_progress
         self.confirm = confirm
         self.registry = PluginRegistry()
@@ -110,6 +133,7 @@ class Orchestrator:
             "labels": cfg.labels,
             "default_sensitivity": cfg.default_sensitivity,
             "ledger": cfg.make_ledger(),
+            "budgets": cfg.budgets,
         }
         if cfg.plugins is not None:
             kwargs["plugins"] = cfg.plugins
@@ -159,7 +183,7 @@ class Orchestrator:
             output_tokens=512,
             skill=s.full_name,
         )
-        return self.router.route(req, self.executor.unavailable())
+        return self.router.route(req, unavailable(self, req))
 
     # -- invocation ---------------------------------------------------------------
 
@@ -193,11 +217,12 @@ class Orchestrator:
         if s.ctx_param:
             values[s.ctx_param] = ctx
         start = time.perf_counter()
-        if s.is_async:
-            value = await s.func(**values)
-        else:
-            ctx._loop = asyncio.get_running_loop()
-            value = await asyncio.to_thread(s.func, **values)
+        async with self._scopes.enter(ctx):
+            if s.is_async:
+                value = await s.func(**values)
+            else:
+                ctx._loop = asyncio.get_running_loop()
+                value = await asyncio.to_thread(s.func, **values)
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start)
 
     def invoke_sync(
@@ -257,19 +282,8 @@ class Orchestrator:
     async def _call_model(
         self, req: Requirements, request: CompletionRequest, ctx: SkillContext
     ) -> Completion:
-        decision = self.router.route(req, self.executor.unavailable())
-        call = ModelCall(decision)
-        ctx.calls.append(call)
-        if not decision.candidates:
-            raise NoRouteError(decision)
-        attempts: list[Attempt] = call.attempts
-        completion = await self.executor.run(decision, request, attempts)
-        card = self.models[completion.model_card or ""]
-        call.model = card.name
-        call.usage = completion.usage
-        call.cost_usd = card.blended_cost(completion.usage.input_tokens, completion.usage.output_tokens)
-        self.ledger.record(card, req.skill, completion.usage, call.cost_usd)
-        return completion
+        """Route and run one model call of ``ctx`` (budgets, deadline, ledger, shadows)."""
+        return await call_model(self, req, request, ctx)
 
     # -- lifecycle ----------------------------------------------------------------
 

@@ -1,0 +1,245 @@
+"""Daily budgets in USD and tokens, global and per skill (or per plugin).
+
+Budgets are enforced *before* a call: a model whose estimated cost would take a
+scope past its limit is handed to the router as unavailable, with the reason
+(``budget: document.summarize $0.98 of $1.00 today``), so the route explanation
+says why and a cheaper model (an in-house one, say) serves the call instead.
+Just before each attempt the executor's gate re-checks and *reserves* the
+estimate, so many concurrent calls cannot all slip under the same limit; after
+the call the reservation is replaced by the real usage.
+
+A model whose estimated cost is zero is never refused by a USD limit. Spend is
+counted per UTC day and seeded from the usage ledger when it can list rows.
+
+Configuration::
+
+    [budgets]
+    usd_per_day = 10.0
+    tokens_per_day = 5_000_000
+    [budgets.skills]
+    "document.summarize" = { usd_per_day = 1.0 }
+    spreadsheet = { tokens_per_day = 200_000 }   # a plugin name covers all its skills
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from ._cards import ModelCard
+    from ._messages import Completion
+    from ._router import Requirements
+
+__all__ = ["Budget", "BudgetTracker", "Budgets"]
+
+GLOBAL = "global"
+
+
+class Budget(BaseModel):
+    """Limits of one scope per UTC day (``None`` means no limit).
+
+    Attributes:
+        usd_per_day: Dollars per day.
+        tokens_per_day: Input plus output tokens per day.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    usd_per_day: float | None = Field(default=None, ge=0)
+    tokens_per_day: int | None = Field(default=None, ge=0)
+
+    @property
+    def limited(self) -> bool:
+        """Whether any limit is set."""
+        return self.usd_per_day is not None or self.tokens_per_day is not None
+
+
+class Budgets(Budget):
+    """The global daily limits plus limits per skill or plugin.
+
+    Attributes:
+        skills: ``plugin.skill`` or ``plugin`` → its own daily limits.
+    """
+
+    skills: dict[str, Budget] = Field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is limited at all."""
+        return self.limited or any(b.limited for b in self.skills.values())
+
+    def scopes(self, skill: str | None) -> list[tuple[str, Budget]]:
+        """The scopes that limit calls of ``skill``: global, plugin, skill."""
+        out: list[tuple[str, Budget]] = []
+        if self.limited:
+            out.append((GLOBAL, self))
+        if skill:
+            plugin = skill.split(".", 1)[0]
+            if plugin != skill and plugin in self.skills and self.skills[plugin].limited:
+                out.append((plugin, self.skills[plugin]))
+            if skill in self.skills and self.skills[skill].limited:
+                out.append((skill, self.skills[skill]))
+        return out
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+class BudgetTracker:
+    """Counts today's spend per scope and decides whether a call fits.
+
+    Args:
+        budgets: The limits.
+        ledger: A ledger with ``rows(days=...)`` to seed today's spend from (optional).
+        today: Returns the current UTC day as ISO text (injectable for tests).
+    """
+
+    def __init__(self, budgets: Budgets, ledger: Any = None, today: Callable[[], str] = _today) -> None:
+        self.budgets = budgets
+        self._ledger = ledger
+        self._today = today
+        self._day: str | None = None
+        self._spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # usd, tokens
+        self._reserved: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        self._lock = threading.Lock()
+
+    # -- accounting ---------------------------------------------------------------
+
+    def _roll(self) -> None:
+        day = self._today()
+        if day == self._day:
+            return
+        self._day = day
+        self._spent.clear()
+        rows = getattr(self._ledger, "rows", None)
+        if rows is None:
+            return
+        for row in rows(days=1):
+            if row.day == day:
+                self._add(row.skill, row.cost_usd, row.input_tokens + row.output_tokens)
+
+    def _keys(self, skill: str | None) -> Iterable[str]:
+        yield GLOBAL
+        if skill:
+            yield skill
+            plugin = skill.split(".", 1)[0]
+            if plugin != skill:
+                yield plugin
+
+    def _add(self, skill: str | None, usd: float, tokens: float) -> None:
+        for key in self._keys(skill):
+            v = self._spent[key]
+            v[0] += usd
+            v[1] += tokens
+
+    def record(self, skill: str | None, usd: float, tokens: int) -> None:
+        """Count real usage of an answered call."""
+        with self._lock:
+            self._roll()
+            self._add(skill, usd, tokens)
+
+    def spent(self, scope: str = GLOBAL) -> tuple[float, int]:
+        """Today's ``(usd, tokens)`` of a scope (``global``, a plugin or a skill)."""
+        with self._lock:
+            self._roll()
+            usd, tokens = self._spent.get(scope, (0.0, 0.0))
+            return usd, int(tokens)
+
+    # -- decisions ----------------------------------------------------------------
+
+    def refusal(self, card: ModelCard, req: Requirements) -> str | None:
+        """Why a call of ``req`` to ``card`` would break a budget, or ``None`` if it fits."""
+        scopes = self.budgets.scopes(req.skill)
+        if not scopes:
+            return None
+        usd = card.blended_cost(req.input_tokens, req.output_tokens)
+        tokens = req.input_tokens + req.output_tokens
+        with self._lock:
+            self._roll()
+            return self._refusal(scopes, usd, tokens)
+
+    def _refusal(self, scopes: list[tuple[str, Budget]], usd: float, tokens: int) -> str | None:
+        for key, limit in scopes:
+            spent = self._spent.get(key, (0.0, 0.0))
+            held = self._reserved.get(key, (0.0, 0.0))
+            if limit.usd_per_day is not None and usd > 0:
+                used = spent[0] + held[0]
+                if used + usd > limit.usd_per_day:
+                    return (
+                        f"budget: {key} ${used:.2f} of ${limit.usd_per_day:.2f} today (this call ~${usd:.4f})"
+                    )
+            if limit.tokens_per_day is not None:
+                used_t = spent[1] + held[1]
+                if used_t + tokens > limit.tokens_per_day:
+                    return (
+                        f"budget: {key} {int(used_t):,} of {limit.tokens_per_day:,} tokens today "
+                        f"(this call ~{tokens:,})"
+                    )
+        return None
+
+    def unavailable(self, cards: Iterable[ModelCard], req: Requirements) -> dict[str, str]:
+        """Model name → budget reason for every card the call would not fit (for the router)."""
+        if not self.budgets.scopes(req.skill):
+            return {}
+        out: dict[str, str] = {}
+        for card in cards:
+            reason = self.refusal(card, req)
+            if reason:
+                out[card.name] = reason
+        return out
+
+    def gate(self, req: Requirements) -> BudgetGate:
+        """The executor gate for one model call: re-check and reserve before each attempt."""
+        return BudgetGate(self, req)
+
+
+class BudgetGate:
+    """Reserves a call's estimate before an attempt and settles it after (see :class:`Gate`)."""
+
+    __slots__ = ("_held", "_req", "_tracker")
+
+    def __init__(self, tracker: BudgetTracker, req: Requirements) -> None:
+        self._tracker = tracker
+        self._req = req
+        self._held: tuple[float, int] | None = None
+
+    def enter(self, card: ModelCard) -> str | None:
+        """Refuse ``card`` with a reason, or reserve its estimate."""
+        t, req = self._tracker, self._req
+        usd = card.blended_cost(req.input_tokens, req.output_tokens)
+        tokens = req.input_tokens + req.output_tokens
+        scopes = t.budgets.scopes(req.skill)
+        with t._lock:
+            t._roll()
+            reason = t._refusal(scopes, usd, tokens) if scopes else None
+            if reason:
+                return reason
+            for key in t._keys(req.skill):
+                held = t._reserved[key]
+                held[0] += usd
+                held[1] += tokens
+        self._held = (usd, tokens)
+        return None
+
+    def exit(self, card: ModelCard, completion: Completion | None) -> None:
+        """Drop the reservation; count the real usage when the call answered."""
+        t = self._tracker
+        with t._lock:
+            if self._held is not None:
+                usd, tokens = self._held
+                for key in t._keys(self._req.skill):
+                    held = t._reserved[key]
+                    held[0] = max(0.0, held[0] - usd)
+                    held[1] = max(0.0, held[1] - tokens)
+                self._held = None
+            if completion is not None:
+                t._roll()
+                u = completion.usage
+                t._add(self._req.skill, card.blended_cost(u.input_tokens, u.output_tokens), u.total_tokens)
