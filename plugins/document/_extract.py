@@ -1,0 +1,141 @@
+"""``extract``: action items, decisions, dates, people or a caller's JSON Schema, validated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from dualtrack import ArgumentError, MalformedResponseError, SkillContext
+
+from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, gather_bounded, truncate
+from ._models import ActionItems, DateMentions, Decisions, ExtractResult, People
+from ._package import load, resolve_output, save_document
+from ._prompts import SYSTEM, data_block, extract_prompt
+from ._schema import SchemaError, check_schema, validate
+from ._targets import anchor_for
+from ._writer import Inserter
+
+__all__ = ["KINDS", "run_extract"]
+
+KINDS: dict[str, tuple[type[BaseModel], str]] = {
+    "action_items": (ActionItems, "the action items (tasks, with owner and due date when stated)"),
+    "decisions": (Decisions, "the decisions that were made"),
+    "dates": (DateMentions, "the dates and deadlines, each with what happens then"),
+    "people": (People, "the people named, with their role when stated"),
+}
+
+
+async def run_extract(
+    ctx: SkillContext,
+    path: str,
+    kind: str,
+    *,
+    schema: dict[str, Any] | None,
+    insert_table: bool,
+    after: str | None,
+    output: str | None,
+    chunk_tokens: int | None,
+    concurrency: int,
+) -> ExtractResult:
+    """Extract structured data (see ``DocumentPlugin.extract``)."""
+    if kind == "custom":
+        if schema is None:
+            raise ArgumentError(
+                ctx.skill.full_name, [("json_schema", "kind='custom' needs a JSON Schema object")]
+            )
+        try:
+            check_schema(schema)
+        except SchemaError as exc:
+            raise ArgumentError(ctx.skill.full_name, [("json_schema", str(exc))]) from None
+    doc = load(ctx, path)
+    target = resolve_output(doc.path, output, "extracted") if insert_table else None
+    budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
+    chunks = chunk_blocks([b for b in doc.view.blocks if b.text.strip()], budget)
+    what = KINDS[kind][1] if kind in KINDS else "the data the schema describes"
+    shape: Any = KINDS[kind][0] if kind in KINDS else schema
+
+    async def one(i: int, chunk: Chunk) -> Any:
+        value = await ctx.generate_json(
+            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=800
+        )
+        ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
+        return value
+
+    partials = await gather_bounded(chunks, one, concurrency=concurrency)
+    if kind in KINDS:
+        data: Any = _merge_items(partials, doc.view.valid_ids)
+    else:
+        assert schema is not None
+        data = await _merge_custom(ctx, partials, schema, what, budget)
+    result = ExtractResult(kind=kind, data=data)
+    if target is not None:
+        anchor = anchor_for(doc.view, after, ctx.skill.full_name)
+        Inserter(doc.document, anchor).table(_rows(data))
+        result.output = save_document(doc.document, target)
+    return result
+
+
+def _merge_items(partials: list[Any], valid_ids: Any) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for part in partials:
+        for item in part.items:
+            data = item.model_dump()
+            data["source"] = valid_ids(data.get("source", []))
+            key = " ".join(str(v) for k, v in data.items() if k != "source").lower()
+            if key not in seen:
+                seen.add(key)
+                items.append(data)
+    return {"items": items}
+
+
+async def _merge_custom(
+    ctx: SkillContext, partials: list[Any], schema: dict[str, Any], what: str, budget: int
+) -> Any:
+    for value in partials:
+        try:
+            validate(value, schema)
+        except SchemaError as exc:
+            raise MalformedResponseError(f"the model's reply does not match the schema: {exc}") from None
+    if len(partials) == 1:
+        return partials[0]
+    joined = truncate("\n".join(json.dumps(p, ensure_ascii=False) for p in partials), budget)
+    prompt = (
+        f"These JSON values were extracted from consecutive parts of one document ({what}). Merge them "
+        f"into one JSON value of the same schema, without duplicates.\n\n{data_block(joined)}"
+    )
+    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=1000)
+    try:
+        validate(merged, schema)
+    except SchemaError as exc:
+        raise MalformedResponseError(f"the merged reply does not match the schema: {exc}") from None
+    return merged
+
+
+def _rows(data: Any) -> list[list[str]]:
+    """A table of extracted data: a list of objects becomes rows, anything else key/value pairs."""
+    records = data
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list) and all(isinstance(x, dict) for x in v)]
+        records = lists[0] if len(lists) == 1 else data
+    if isinstance(records, list) and records and all(isinstance(x, dict) for x in records):
+        columns = list(dict.fromkeys(k for x in records for k in x))
+        header = [c.replace("_", " ").capitalize() for c in columns]
+        return [header] + [[_cell(x.get(c)) for c in columns] for x in records]
+    if isinstance(records, list):
+        return [["Value"]] + [[_cell(x)] for x in records] if records else [["Value"], ["(none found)"]]
+    if isinstance(records, dict):
+        return [["Field", "Value"]] + [[str(k), _cell(v)] for k, v in records.items()]
+    return [["Value"], [_cell(records)]]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -1,0 +1,231 @@
+"""What the document skills return, and the shapes they ask models for."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "ActionItem",
+    "ActionItems",
+    "Answer",
+    "AnswerReply",
+    "BlockChange",
+    "Citation",
+    "CompareResult",
+    "DateMention",
+    "DateMentions",
+    "Decision",
+    "Decisions",
+    "DraftResult",
+    "EditResult",
+    "ExtractResult",
+    "ParagraphChange",
+    "People",
+    "Person",
+    "ReviewItem",
+    "ReviewNote",
+    "ReviewReply",
+    "ReviewResult",
+    "SummaryResult",
+    "TableReply",
+    "TableResult",
+]
+
+_SOURCE = Field(default_factory=list, description="Ids of the blocks this comes from, e.g. ['p4']")
+
+
+class Citation(BaseModel):
+    """A block an answer relied on: its id and its text."""
+
+    id: str
+    text: str
+
+
+class SummaryResult(BaseModel):
+    """A summary, the blocks it cites, and the .docx it was written to (if any)."""
+
+    summary: str
+    bullets: list[str] = Field(default_factory=list)
+    cited: list[str] = Field(default_factory=list)
+    chunks: int = 1
+    output: str | None = None
+
+
+class AnswerReply(BaseModel):
+    """The JSON a model answers a question with."""
+
+    answer: str
+    citations: list[str] = Field(default_factory=list, description="Block ids relied on, e.g. ['p3']")
+    found: bool = Field(description="False when the document does not contain the answer")
+
+
+class Answer(BaseModel):
+    """An answer grounded in the document, or a clear statement that it is not there."""
+
+    answer: str
+    found: bool
+    citations: list[Citation] = Field(default_factory=list)
+    unverified: list[str] = Field(default_factory=list, description="Cited ids the document does not have")
+
+
+class ParagraphChange(BaseModel):
+    """One paragraph's text before and after an edit."""
+
+    id: str
+    before: str
+    after: str
+
+
+class EditResult(BaseModel):
+    """The output of ``rewrite`` or ``suggest_edits``."""
+
+    output: str
+    changed: list[ParagraphChange] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    revisions: int = 0
+
+
+class ReviewItem(BaseModel):
+    """One comment a model proposes."""
+
+    id: str
+    quote: str | None = None
+    comment: str
+
+
+class ReviewReply(BaseModel):
+    """The JSON a model reviews with."""
+
+    comments: list[ReviewItem] = Field(default_factory=list)
+
+
+class ReviewNote(BaseModel):
+    """A comment written into the document."""
+
+    id: str
+    comment: str
+    quote: str | None = None
+    anchored_text: str
+    exact: bool
+
+
+class ReviewResult(BaseModel):
+    """The output of ``review``."""
+
+    output: str
+    comments: list[ReviewNote] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+
+
+class DraftResult(BaseModel):
+    """The output of ``draft``: where the content went and what it was."""
+
+    output: str
+    blocks: int
+    text: str
+    position: str
+
+
+class ActionItem(BaseModel):
+    """A task someone has to do."""
+
+    task: str
+    owner: str | None = None
+    due: str | None = None
+    source: list[str] = _SOURCE
+
+
+class Decision(BaseModel):
+    """A decision the document records."""
+
+    decision: str
+    made_by: str | None = None
+    date: str | None = None
+    source: list[str] = _SOURCE
+
+
+class DateMention(BaseModel):
+    """A date or deadline and what happens then."""
+
+    date: str
+    event: str
+    source: list[str] = _SOURCE
+
+
+class Person(BaseModel):
+    """A person named in the document."""
+
+    name: str
+    role: str | None = None
+    source: list[str] = _SOURCE
+
+
+class ActionItems(BaseModel):
+    """Action items found."""
+
+    items: list[ActionItem] = Field(default_factory=list)
+
+
+class Decisions(BaseModel):
+    """Decisions found."""
+
+    items: list[Decision] = Field(default_factory=list)
+
+
+class DateMentions(BaseModel):
+    """Dates found."""
+
+    items: list[DateMention] = Field(default_factory=list)
+
+
+class People(BaseModel):
+    """People found."""
+
+    items: list[Person] = Field(default_factory=list)
+
+
+class ExtractResult(BaseModel):
+    """Validated extracted data, and the .docx a table of it was written to (if any)."""
+
+    kind: str
+    data: Any
+    output: str | None = None
+
+
+class BlockChange(BaseModel):
+    """One difference between two versions, by block."""
+
+    op: Literal["added", "removed", "changed"]
+    old_id: str | None = None
+    new_id: str | None = None
+    old_text: str | None = None
+    new_text: str | None = None
+
+
+class CompareResult(BaseModel):
+    """A paragraph-level diff plus a model's summary of it."""
+
+    changes: list[BlockChange] = Field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    summary: str | None = None
+
+
+class TableReply(BaseModel):
+    """The JSON a model structures a list with."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+class TableResult(BaseModel):
+    """The output of ``to_table``."""
+
+    output: str
+    columns: list[str]
+    rows: int
+    replaced: list[str]
+    used_model: bool

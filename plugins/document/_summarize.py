@@ -1,0 +1,132 @@
+"""``summarize``: map-reduce over heading-aligned chunks with bounded concurrency."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+from docx.document import Document
+
+from dualtrack import SkillContext
+
+from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, estimate, gather_bounded, truncate
+from ._markdown import parse_markdown
+from ._models import SummaryResult
+from ._package import load, resolve_output, save_document
+from ._prompts import SYSTEM, reduce_prompt, summary_prompt
+from ._writer import Inserter
+
+__all__ = ["cited_ids", "run_summarize"]
+
+_CITE = re.compile(r"\[((?:p|t|fn|en|hdr|ftr)[\w.]*(?:\s*,\s*(?:p|t|fn|en|hdr|ftr)[\w.]*)*)\]")
+
+
+def cited_ids(text: str) -> list[str]:
+    """Block ids a model cited in brackets (``[p3]``, ``[p3, t1.r2]``), in order."""
+    return [i.strip() for m in _CITE.finditer(text) for i in m.group(1).split(",")]
+
+
+class _Progress:
+    def __init__(self, ctx: SkillContext, total: int) -> None:
+        self.ctx, self.done, self.total = ctx, 0, total
+
+    def step(self, message: str) -> None:
+        self.done += 1
+        self.total = max(self.total, self.done)
+        self.ctx.progress(self.done, self.total, message)
+
+
+def _reply_tokens(budget: int, max_words: int | None) -> int:
+    wanted = int(max_words * 1.6) + 32 if max_words else 400
+    return max(64, min(wanted, budget // 2))
+
+
+async def run_summarize(
+    ctx: SkillContext,
+    path: str,
+    *,
+    style: str,
+    max_words: int | None,
+    save: bool,
+    output: str | None,
+    chunk_tokens: int | None,
+    concurrency: int,
+) -> SummaryResult:
+    """Summarize a document (see ``DocumentPlugin.summarize``)."""
+    doc = load(ctx, path)
+    target = resolve_output(doc.path, output, "summary") if (save or output) else None
+    budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
+    notes = [b for b in doc.view.blocks if b.kind in ("footnote", "endnote")]
+    chunks = chunk_blocks(doc.view.body() + notes, budget)
+    if not chunks:
+        return SummaryResult(summary="The document has no text to summarize.", chunks=0)
+    reply = _reply_tokens(budget, max_words)
+    progress = _Progress(ctx, len(chunks) + (1 if len(chunks) > 1 else 0))
+
+    async def summarize_chunk(i: int, chunk: Chunk) -> str:
+        part = f"part {i + 1} of {len(chunks)}" + (f" (section '{chunk.heading}')" if chunk.heading else "")
+        prompt = summary_prompt(chunk.text, style, max_words, part if len(chunks) > 1 else "")
+        done = await ctx.generate(prompt, system=SYSTEM, max_tokens=reply, temperature=0.2)
+        progress.step(f"summarized {part}")
+        return done.text.strip()
+
+    level = await gather_bounded(chunks, summarize_chunk, concurrency=concurrency)
+    while len(level) > 1:
+        groups = _groups(level, budget)
+        progress.total = progress.done + len(groups)
+
+        async def combine(_i: int, group: list[str]) -> str:
+            if len(group) == 1:
+                return group[0]
+            done = await ctx.generate(
+                reduce_prompt(group, style, max_words), system=SYSTEM, max_tokens=reply, temperature=0.2
+            )
+            progress.step(f"combined {len(group)} partial summaries")
+            return done.text.strip()
+
+        level = await gather_bounded(groups, combine, concurrency=concurrency)
+    summary = level[0]
+    progress.ctx.progress(progress.total, progress.total, "summary ready")
+    bullets = [b.text for b in parse_markdown(summary) if b.kind in ("bullet", "number")]
+    result = SummaryResult(
+        summary=summary, bullets=bullets, cited=doc.view.valid_ids(cited_ids(summary)), chunks=len(chunks)
+    )
+    if target is not None:
+        result.output = _write_summary(doc.document, doc.path.stem, summary, target)
+    return result
+
+
+def _groups(partials: list[str], budget: int) -> list[list[str]]:
+    """Pack partial summaries into groups whose combined prompt fits the budget (at least two a group)."""
+    groups: list[list[str]] = [[]]
+    for text in partials:
+        text = truncate(text, budget // 2)
+        if groups[-1] and estimate("\n\n".join([*groups[-1], text])) > budget and len(groups[-1]) >= 2:
+            groups.append([])
+        groups[-1].append(text)
+    while any(estimate("\n\n".join(g)) > budget for g in groups if len(g) > 1):  # never exceed the budget
+        groups = [
+            part for g in groups for part in ([g[: len(g) // 2], g[len(g) // 2 :]] if len(g) > 2 else [g])
+        ]
+        groups = [[truncate(t, budget // 2 - 16) for t in g] for g in groups]
+    return groups
+
+
+def _write_summary(source: Document, name: str, summary: str, target: Path) -> str:
+    title = (source.core_properties.title or "").strip() or name
+    out = docx.Document()
+    writer = Inserter(out)
+    writer.heading(f"Summary of {title}", 0)
+    blocks = parse_markdown(summary)
+    bullets = [b for b in blocks if b.kind in ("bullet", "number")]
+    prose = [b for b in blocks if b.kind not in ("bullet", "number")]
+    if prose:
+        writer.heading("Summary", 1)
+        writer.markdown(prose, heading_offset=1)
+    if bullets:
+        writer.heading("Key points", 1)
+        for b in bullets:
+            writer.list_item(b.text, numbered=False, level=b.level)
+    out.core_properties.title = f"Summary of {title}"
+    return save_document(out, target)
