@@ -1,0 +1,228 @@
+"""``code.fix``: propose a diff, prove it in a sandbox copy, and only then return it.
+
+The command that is re-run is exactly the one the user gave (or pytest node ids
+read from the test output they gave); nothing a model writes is ever run except
+through the code it patches, inside the sandbox. Diffs may not touch tests or
+test configuration unless the user allows it, so a "fix" cannot delete the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from dualtrack import Message, NoRouteError, SkillContext, atomic_write, tags
+
+from ._models import FixAttempt, FixResult
+from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
+from ._prompts import block, system_prompt
+from ._sandbox import RunResult, Sandbox, SandboxLimits
+
+__all__ = ["FixProposal", "command_from_output", "fix_project", "protected"]
+
+SYSTEM = system_prompt(
+    'You fix bugs in the code under test. Reply with JSON {"diff": <unified diff with --- a/<path> and '
+    "+++ b/<path> headers, paths relative to the project root, context lines copied exactly>, "
+    '"explanation": <one paragraph>}. Change the code, not the tests.'
+)
+_TESTISH = re.compile(
+    r"(^|/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py|pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml)$"
+)
+_TRACE = re.compile(r"(?:File \"([^\"]+)\"|^([\w./-]+\.py):\d+)", re.M)
+_NODE = re.compile(r"^(?:FAILED |ERROR )?([\w./-]+\.py(?:::[\w\[\]\-.,]+)*)", re.M)
+
+
+class FixProposal(BaseModel):
+    """The model's reply."""
+
+    diff: str
+    explanation: str = ""
+
+
+def protected(rel: str, command: Iterable[str]) -> bool:
+    """Whether a diff may not change ``rel``: tests, test config, or files the command names."""
+    names = {c.split("::")[0] for c in command}
+    return bool(_TESTISH.search(rel)) or rel in names
+
+
+def command_from_output(output: str, project: Path) -> list[str] | None:
+    """A pytest command for the failing node ids named in ``output`` (only existing files)."""
+    ids: list[str] = []
+    for m in _NODE.finditer(output):
+        nodeid = m.group(1)
+        try:
+            if safe_path(project, nodeid.split("::")[0]).is_file() and nodeid not in ids:
+                ids.append(nodeid)
+        except PatchError:
+            continue
+    return ["python", "-m", "pytest", "-q", *ids] if ids else None
+
+
+def _context_files(project: Path, output: str, extra: list[str], limit: int = 8) -> dict[str, str]:
+    picked: dict[str, str] = {}
+    candidates = list(extra)
+    for m in _TRACE.finditer(output):
+        candidates.append(m.group(1) or m.group(2))
+    root = project.resolve()
+    for cand in candidates:
+        path = Path(cand)
+        full = path.resolve() if path.is_absolute() else (root / path).resolve()
+        if not full.is_relative_to(root) or not full.is_file() or full.stat().st_size > 100_000:
+            continue
+        rel = full.relative_to(root).as_posix()
+        if rel not in picked and len(picked) < limit:
+            picked[rel] = full.read_text(encoding="utf-8", errors="replace")
+    return picked
+
+
+def _run_copy(
+    project: Path, command: list[str], limits: SandboxLimits, changes: dict[str, str | None]
+) -> RunResult:
+    with Sandbox(limits) as sb:
+        sb.copy_in(project, "project")
+        work = sb.work / "project"
+        for rel, text in changes.items():
+            target = safe_path(work, rel)
+            if text is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(text.encode("utf-8"))
+        return sb.run(command, cwd=work, extra_path=[str(work)])
+
+
+def _check(
+    project: Path, diff: str, command: list[str], allow_tests: bool
+) -> tuple[dict[str, str | None], str]:
+    """Apply ``diff`` in memory; return new contents and the canonical diff (or raise PatchError)."""
+    patches = parse_diff(diff)
+    for p in patches:
+        if not allow_tests and protected(p.path, command):
+            raise PatchError(f"the diff changes {p.path}, a test or test configuration; fix the code instead")
+    changes = apply_patches(project, patches)
+    canonical = "".join(
+        make_diff(rel, read_text(project / rel) if (project / rel).is_file() else None, new)
+        for rel, new in changes.items()
+    )
+    if not canonical:
+        raise PatchError("the diff changes nothing")
+    return changes, canonical
+
+
+async def fix_project(
+    ctx: SkillContext,
+    project: Path,
+    command: list[str],
+    user_output: str,
+    files: list[str],
+    limits: SandboxLimits,
+    *,
+    apply: bool = False,
+    allow_test_edits: bool = False,
+) -> FixResult:
+    """Run the failing command, then the propose-verify cascade; apply only on request."""
+    baseline = await asyncio.to_thread(_run_copy, project, command, limits, {})
+    if baseline.ok:
+        return FixResult(status="already-passing", command=command, isolation=baseline.isolation)
+    output = baseline.output(6000)
+    context = _context_files(project, output + "\n" + user_output, files)
+    prompt_parts = [
+        f"This command fails in the project: {json.dumps(command)}",
+        block(output, "command output"),
+    ]
+    if user_output.strip():
+        prompt_parts.append(block(user_output[-4000:], "test output the user gave"))
+    prompt_parts += [block(text, f"file {rel}") for rel, text in context.items()]
+    prompt_parts.append("Propose the smallest change to the code that makes the command pass.")
+    prompt = "\n\n".join(prompt_parts)
+    attempts: list[FixAttempt] = []
+    tried: set[str] = set()
+    history = [Message.system(SYSTEM), Message.user(prompt)]
+
+    async def attempt(kind: str, messages: list[Message], **kw: object) -> tuple[FixAttempt, str, dict]:  # type: ignore[type-arg]
+        proposal = await ctx.generate_json(FixProposal, messages, max_tokens=3000, **kw)
+        model = ctx.calls[-1].model if ctx.calls else None
+        if model:
+            tried.add(model)
+        messages.append(Message.assistant(proposal.model_dump_json()))
+        try:
+            changes, canonical = _check(project, proposal.diff, command, allow_test_edits)
+            problem = await asyncio.to_thread(_git_check, project, canonical, limits)
+            if problem:
+                raise PatchError(f"git apply rejects the diff: {problem}")
+        except PatchError as exc:
+            att = FixAttempt(kind=kind, model=model, status="rejected", detail=str(exc), diff=proposal.diff)
+            attempts.append(att)
+            return att, proposal.explanation, {}
+        run = await asyncio.to_thread(_run_copy, project, command, limits, changes)
+        att = FixAttempt(kind=kind, model=model, status=run.status, detail=run.output(3000), diff=canonical)
+        attempts.append(att)
+        ctx.progress(len(attempts), 3, f"{kind} attempt: {att.status}")
+        return att, proposal.explanation, changes
+
+    att, explanation, changes = await attempt("initial", history)
+    if att.status != "passed":
+        history.append(Message.user(_feedback(att)))
+        att, explanation, changes = await attempt("feedback", history)
+    if att.status != "passed":
+        escalated = [Message.system(SYSTEM), Message.user(prompt + "\n\n" + _feedback(att))]
+        try:
+            att, explanation, changes = await attempt(
+                "escalation", escalated, requires=[tags.REASONING], exclude=sorted(tried)
+            )
+        except NoRouteError as exc:
+            attempts.append(FixAttempt(kind="escalation", status="no-route", detail=str(exc)[:2000]))
+    if att.status != "passed":
+        return FixResult(status="not-fixed", command=command, attempts=attempts, isolation=baseline.isolation)
+    applied = False
+    if apply:  # re-derive from the files as they are now, so a concurrent edit is never overwritten
+        current, _ = _check(project, att.diff, command, allow_test_edits)
+        _write(project, current)
+        applied = True
+    return FixResult(
+        status="fixed",
+        command=command,
+        diff=att.diff,
+        explanation=explanation,
+        files=sorted(changes),
+        applied=applied,
+        attempts=attempts,
+        isolation=baseline.isolation,
+    )
+
+
+def _git_check(project: Path, diff: str, limits: SandboxLimits) -> str | None:
+    with Sandbox(limits) as sb:
+        sb.copy_in(project, "project")
+        return git_apply_check(sb.work / "project", diff)
+
+
+def _feedback(att: FixAttempt) -> str:
+    what = (
+        "was rejected"
+        if att.status == "rejected"
+        else f"was applied, but the command still ends {att.status}"
+    )
+    return "\n\n".join(
+        [
+            f"Your diff {what}.",
+            block(att.detail or "(no output)", "result"),
+            "Reply with a corrected diff against the ORIGINAL files (not on top of your previous diff).",
+        ]
+    )
+
+
+def _write(project: Path, changes: dict[str, str | None]) -> None:
+    """Write each changed file atomically (a temporary sibling, then a rename)."""
+    for rel, text in changes.items():
+        target = safe_path(project, rel)
+        if text is None:
+            target.unlink(missing_ok=True)
+            continue
+        with atomic_write(target, "wb") as fh:
+            fh.write(text.encode("utf-8"))

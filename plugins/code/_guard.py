@@ -1,0 +1,128 @@
+"""In-process guard installed in every sandboxed Python interpreter.
+
+The sandbox copies this file's text into a ``sitecustomize.py`` that the
+sandboxed interpreter imports at start-up, then calls :func:`install`. It uses
+``sys.addaudithook`` (PEP 578): a hook cannot be removed by Python code, and it
+sees every ``open``, ``socket.connect``, ``subprocess.Popen`` ... the interpreter
+performs, before the operation happens.
+
+It is one layer of several: when Linux namespaces are available the sandbox
+also runs in a fresh network namespace (no route anywhere) with every mount
+outside the sandbox read-only. On its own, the hook stops Python code that uses
+the standard library; native code (ctypes, C extensions) can bypass it.
+
+This module must import nothing outside the standard library.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from typing import Any
+
+__all__ = ["install"]
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_WRITE_DEVICES = ("/dev/null", "/dev/tty", "/dev/stdout", "/dev/stderr")
+_SPAWN_EVENTS = frozenset(
+    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty"}
+)
+_PATH_EVENTS = {
+    # event -> positions of path arguments that the operation modifies
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.rename": (0, 1),
+    "os.replace": (0, 1),
+    "os.symlink": (1,),
+    "os.link": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+}
+
+
+def _is_loopback_host(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if host is None or host in ("", "localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_local_address(address: Any) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths
+        return True
+    return _is_loopback_host(address[0])
+
+
+def install(root: str, log_path: str, allow_subprocess: bool = False) -> None:
+    """Refuse network, writes outside ``root`` and (optionally) new processes.
+
+    Args:
+        root: The sandbox directory; writes are allowed only below it.
+        log_path: A file below ``root`` where each refusal is recorded.
+        allow_subprocess: Whether child processes may be started.
+    """
+    base = os.path.realpath(root)
+    prefix = base + os.sep
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    active = [False]
+
+    def inside(path: Any) -> bool:
+        if isinstance(path, int):
+            return True  # an already-open descriptor: its opening was checked
+        text = os.fsdecode(path)
+        full = os.path.realpath(os.path.join(os.getcwd(), text))
+        return full == base or full.startswith(prefix) or full in _WRITE_DEVICES
+
+    def refuse(what: str) -> None:
+        message = f"sandbox refused {what}"
+        try:
+            os.write(log_fd, (message.replace("\n", " ") + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+        raise PermissionError(message)
+
+    def check(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing and path is not None and not inside(path):
+                refuse(f"writing {os.fsdecode(path)!r} outside the sandbox")
+        elif event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+            address = args[1] if len(args) > 1 else None
+            if not _is_local_address(address):
+                refuse(f"network connection to {address!r}")
+        elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex"):
+            if not _is_loopback_host(args[0]):
+                refuse(f"name lookup of {args[0]!r}")
+        elif event in _SPAWN_EVENTS:
+            if not allow_subprocess:
+                refuse(f"starting a process ({event})")
+        elif event in _PATH_EVENTS:
+            for i in _PATH_EVENTS[event]:
+                if i < len(args) and args[i] is not None and not inside(args[i]):
+                    refuse(f"{event} on {os.fsdecode(args[i])!r} outside the sandbox")
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if active[0]:
+            return
+        active[0] = True
+        try:
+            check(event, args)
+        finally:
+            active[0] = False
+
+    sys.addaudithook(hook)

@@ -1,0 +1,338 @@
+"""A subprocess sandbox for the tests a skill wrote or the command a user gave.
+
+Every run happens in a fresh temporary directory holding a copy of the code.
+What it enforces, and what it does not:
+
+* **Time**: a wall-clock timeout kills the whole process group (and, with a PID
+  namespace, every process the run started); ``RLIMIT_CPU`` stops busy loops.
+* **Resources**: ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size),
+  ``RLIMIT_NPROC`` (processes; not enforced for root), ``RLIMIT_NOFILE``, no core dumps.
+* **Network**: with ``unshare`` a new network namespace has no route anywhere,
+  so nothing leaves the machine. Always, an audit hook refuses non-loopback
+  ``connect``/``sendto`` and name lookups in Python code before any packet is sent.
+* **Files**: with ``unshare`` every mount outside the sandbox is read-only.
+  Always, the audit hook refuses Python writes outside the sandbox, ``HOME``
+  and ``TMPDIR`` point inside it, and the user's files are never the working copy.
+  Without namespaces, native code (ctypes, C extensions) can bypass the hook.
+* **Processes**: the hook refuses ``subprocess``/``fork``/``exec`` in Python code
+  unless the run allows them.
+* **Environment**: only a minimal allow-list reaches the run (no tokens, keys, proxies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._isolation import detect_isolation, process_count
+
+__all__ = ["RunResult", "Sandbox", "SandboxLimits"]
+
+_IGNORE = {
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    ".nox",
+    "build",
+    "dist",
+    ".eggs",
+}
+_MAX_COPY_BYTES = 200 * 1024 * 1024
+_GUARD_LOG = ".sandbox-refusals.log"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLimits:
+    """Limits of one sandboxed run.
+
+    Attributes:
+        timeout_s: Wall-clock seconds before the run is killed.
+        cpu_s: CPU seconds (``RLIMIT_CPU``).
+        memory_mb: Address space in MiB (``RLIMIT_AS``).
+        file_size_mb: Largest file the run may write, in MiB (``RLIMIT_FSIZE``).
+        max_processes: Processes the run may add (``RLIMIT_NPROC``).
+        open_files: Open descriptors (``RLIMIT_NOFILE``).
+        allow_subprocess: Whether Python code in the run may start processes.
+        output_bytes: How much of stdout/stderr is kept.
+    """
+
+    timeout_s: float = 60.0
+    cpu_s: int = 60
+    memory_mb: int = 2048
+    file_size_mb: int = 64
+    max_processes: int = 64
+    open_files: int = 512
+    allow_subprocess: bool = False
+    output_bytes: int = 60_000
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one sandboxed run did.
+
+    Attributes:
+        argv: The command as given (before isolation wrapping).
+        returncode: The exit status (negative: killed by that signal).
+        stdout: The kept part of standard output.
+        stderr: The kept part of standard error.
+        timed_out: Whether the wall-clock timeout killed it.
+        cpu_limited: Whether it used up its CPU seconds (``RLIMIT_CPU``).
+        duration_s: Wall time.
+        refusals: Operations the guard refused (network, writes, processes).
+        isolation: The layers that were in effect.
+    """
+
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    cpu_limited: bool = False
+    duration_s: float = 0.0
+    refusals: list[str] = field(default_factory=list)
+    isolation: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Exit status 0 and not timed out."""
+        return self.returncode == 0 and not self.timed_out
+
+    @property
+    def status(self) -> str:
+        """``passed``, ``failed``, ``timeout``, ``cpu-limit`` or ``killed``."""
+        if self.timed_out:
+            return "timeout"
+        if self.returncode == 0:
+            return "passed"
+        if self.cpu_limited or self.returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return "cpu-limit"
+        if self.returncode < 0 or self.returncode in (128 + signal.SIGKILL,):
+            return "killed"
+        return "failed"
+
+    def output(self, limit: int = 6000) -> str:
+        """Standard output then error, trimmed to the last ``limit`` characters."""
+        text = (self.stdout + ("\n" + self.stderr if self.stderr.strip() else "")).strip()
+        return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+class Sandbox:
+    """A temporary directory plus a way to run commands in it, isolated.
+
+    Use as a context manager; the directory is deleted on exit.
+
+    Args:
+        limits: The limits of each run.
+    """
+
+    def __init__(self, limits: SandboxLimits | None = None) -> None:
+        self.limits = limits or SandboxLimits()
+        self._tmp = tempfile.TemporaryDirectory(prefix="dualtrack-sandbox-")
+        self.root = Path(self._tmp.name).resolve()
+        self.work = self.root / "work"
+        for sub in ("work", "home", "tmp", "boot"):
+            (self.root / sub).mkdir()
+        guard = Path(__file__).with_name("_guard.py").read_text(encoding="utf-8")
+        call = (
+            f"\ninstall({str(self.root)!r}, {str(self.root / _GUARD_LOG)!r}, "
+            f"allow_subprocess={self.limits.allow_subprocess!r})\n"
+        )
+        (self.root / "boot" / "sitecustomize.py").write_text(guard + call, encoding="utf-8")
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the sandbox directory."""
+        self._tmp.cleanup()
+
+    # -- filling it ---------------------------------------------------------------
+
+    def copy_in(self, source: Path, dest: str = "") -> Path:
+        """Copy a file or directory tree into ``work/dest`` (symlinks and caches skipped).
+
+        Raises:
+            ValueError: When the tree is larger than 200 MiB.
+        """
+        target = self.work / dest if dest else self.work / source.name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            return target
+        total = 0
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames[:] = [d for d in dirnames if d not in _IGNORE and not d.endswith(".egg-info")]
+            rel = Path(dirpath).relative_to(source)
+            (target / rel).mkdir(parents=True, exist_ok=True)
+            for name in filenames:
+                src = Path(dirpath) / name
+                if src.is_symlink() or not src.is_file() or name.endswith((".pyc", ".pyo")):
+                    continue
+                total += src.stat().st_size
+                if total > _MAX_COPY_BYTES:
+                    raise ValueError(f"{source} is larger than 200 MiB; point at a smaller project")
+                shutil.copy2(src, target / rel / name)
+        return target
+
+    def write(self, relpath: str, text: str) -> Path:
+        """Write a text file below ``work/``."""
+        path = self.work / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    # -- running ------------------------------------------------------------------
+
+    def environment(self, extra_path: list[str] | None = None) -> dict[str, str]:
+        """The allow-listed environment of a run (no secrets from the host)."""
+        bindir = str(Path(sys.executable).parent)
+        pythonpath = [str(self.root / "boot"), str(self.work), *(extra_path or [])]
+        return {
+            "PATH": os.pathsep.join([bindir, "/usr/local/bin", "/usr/bin", "/bin"]),
+            "HOME": str(self.root / "home"),
+            "TMPDIR": str(self.root / "tmp"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONPATH": os.pathsep.join(pythonpath),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONIOENCODING": "utf-8",
+            "NO_COLOR": "1",
+        }
+
+    def run(
+        self, argv: list[str], *, cwd: Path | None = None, extra_path: list[str] | None = None
+    ) -> RunResult:
+        """Run ``argv`` (exactly as given) inside the sandbox, with the limits.
+
+        Args:
+            argv: The command; ``python``/``python3`` mean this interpreter.
+            cwd: Working directory below the sandbox (default ``work/``).
+            extra_path: Additional ``PYTHONPATH`` entries below the sandbox.
+
+        Returns:
+            The result; timeouts and limits are reported, never raised.
+        """
+        if not argv:
+            raise ValueError("empty command")
+        command = [sys.executable if argv[0] in ("python", "python3") else argv[0], *argv[1:]]
+        isolation = detect_isolation()
+        wrapped = isolation.wrap(command, str(self.root))
+        out_path, err_path = self.root / ".stdout", self.root / ".stderr"
+        lim = self.limits
+        nproc = process_count() + lim.max_processes
+        start = time.perf_counter()
+        timed_out = False
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    wrapped,
+                    cwd=str(cwd or self.work),
+                    env=self.environment(extra_path),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                    preexec_fn=_limiter(lim, nproc),
+                )
+            except OSError as exc:
+                return RunResult(list(argv), 127, "", f"cannot start {command[0]!r}: {exc}")
+            returncode, cpu_used = _wait(proc, lim.timeout_s)
+            if returncode is None:
+                timed_out = True
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                returncode, cpu_used = _wait(proc, None)
+        layers = [*isolation.layers, "audit-hook guard", "resource limits", "scrubbed environment"]
+        return RunResult(
+            argv=list(argv),
+            returncode=returncode or 0,
+            stdout=_read_tail(out_path, lim.output_bytes),
+            stderr=_read_tail(err_path, lim.output_bytes),
+            timed_out=timed_out,
+            cpu_limited=not timed_out and returncode != 0 and cpu_used >= lim.cpu_s - 0.25,
+            duration_s=time.perf_counter() - start,
+            refusals=self._refusals(),
+            isolation=layers,
+        )
+
+    def _refusals(self) -> list[str]:
+        log = self.root / _GUARD_LOG
+        if not log.is_file():
+            return []
+        lines = _read_tail(log, 20_000).splitlines()
+        return list(dict.fromkeys(line for line in lines if line.strip()))[:50]
+
+
+def _limiter(lim: SandboxLimits, nproc: int):  # type: ignore[no-untyped-def]
+    cpu, mem, fsize = lim.cpu_s, lim.memory_mb * 1024 * 1024, lim.file_size_mb * 1024 * 1024
+
+    wanted = [
+        (resource.RLIMIT_CPU, cpu, cpu + 1),
+        (resource.RLIMIT_AS, mem, mem),
+        (resource.RLIMIT_FSIZE, fsize, fsize),
+        (resource.RLIMIT_NOFILE, lim.open_files, lim.open_files),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NPROC, nproc, nproc),
+    ]
+    limits = []
+    for which, soft, hard in wanted:  # never ask for more than the current hard limit
+        current = resource.getrlimit(which)[1]
+        if current != resource.RLIM_INFINITY:
+            soft, hard = min(soft, current), min(hard, current)
+        limits.append((which, (soft, hard)))
+
+    def apply() -> None:  # runs in the child between fork and exec: setrlimit calls only
+        for which, pair in limits:
+            resource.setrlimit(which, pair)
+
+    return apply
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, float]:
+    """Wait for ``proc``; return its exit code (``None`` on timeout) and CPU seconds used."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage.ru_utime + usage.ru_stime
+        if deadline is not None and time.monotonic() >= deadline:
+            return None, 0.0
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _read_tail(path: Path, limit: int) -> str:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            if size > limit:
+                fh.seek(size - limit)
+            data = fh.read(limit)
+    except OSError:
+        return ""
+    text = data.decode("utf-8", "replace")
+    return text if size <= limit else "...[output truncated]...\n" + text
