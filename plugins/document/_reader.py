@@ -56,8 +56,10 @@ class Block:
     section: str | None = None
 
     def render(self) -> str:
-        """One line for a model: ``[p3] ## Risks`` or ``[p4] - first item``."""
-        if self.kind in ("title", "heading"):
+        """One line for a model: ``[p3] ## Risks``, ``[p4] - first item`` or ``[p1] (title) Report``."""
+        if self.kind == "title":
+            body = f"(title) {self.text}"
+        elif self.kind == "heading":
             body = "#" * max(1, self.level) + " " + self.text
         elif self.kind == "list_item":
             body = "  " * self.level + f"{self.marker} {self.text}"
