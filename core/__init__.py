@@ -37,6 +37,8 @@ from ._errors import (
 from ._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
+    from ._budget import Budget, Budgets
+    from ._calls import ShadowResult
     from ._cards import Connector, ModelCard, StreamingConnector, Track
     from ._circuit import CircuitBreaker
     from ._config import Config, load_config
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from ._result import ModelCall, SkillResult
     from ._router import Policy, Requirements, Router
     from ._skills import Skill, skill
+    from ._sqlite_ledger import SqliteLedger
 
 __version__ = "0.1.0"
 
@@ -59,7 +62,9 @@ __all__ = [
     "ArgumentError",
     "Attempt",
     "AuthenticationError",
+    "Budget",
     "BudgetExceededError",
+    "Budgets",
     "Candidate",
     "CircuitBreaker",
     "Completion",
@@ -94,9 +99,11 @@ __all__ = [
     "Router",
     "Sensitivity",
     "ServerError",
+    "ShadowResult",
     "Skill",
     "SkillContext",
     "SkillResult",
+    "SqliteLedger",
     "StreamingConnector",
     "TextCallback",
     "ToolCall",
@@ -120,6 +127,8 @@ __all__ = [
 # (pydantic, asyncio and friends load only when a program needs them).
 _LAZY: dict[str, str] = {
     "Attempt": "_execution",
+    "Budget": "_budget",
+    "Budgets": "_budget",
     "Candidate": "_decision",
     "CircuitBreaker": "_circuit",
     "Completion": "_messages",
@@ -143,7 +152,9 @@ _LAZY: dict[str, str] = {
     "Router": "_router",
     "Skill": "_skills",
     "SkillContext": "_context",
+    "ShadowResult": "_calls",
     "SkillResult": "_result",
+    "SqliteLedger": "_sqlite_ledger",
     "StreamingConnector": "_cards",
     "TextCallback": "_messages",
     "ToolCall": "_messages",

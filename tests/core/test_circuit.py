@@ -1,0 +1,150 @@
+"""Circuit breakers: window, failure ratio, half-open probe; visible to the router and the CLI."""
+
+import io
+
+import pytest
+from rich.console import Console
+
+from dualtrack import CircuitBreaker, Orchestrator, RetryPolicy, ServerError, SkillContext, plugin, skill
+from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_opens_after_threshold_failures_in_window():
+    clock = Clock()
+    b = CircuitBreaker(threshold=3, window_s=10, cooldown_s=5, clock=clock)
+    for _ in range(2):
+        assert b.acquire() == "call"
+        b.record_failure()
+    assert b.state == "closed"
+    b.record_failure(error="ServerError")
+    assert b.state == "open" and b.acquire() is None
+    assert "circuit open" in b.unavailable_reason() and "ServerError" in b.unavailable_reason()
+    assert b.opened_count == 1
+
+
+def test_failures_outside_the_window_do_not_count():
+    clock = Clock()
+    b = CircuitBreaker(threshold=3, window_s=10, cooldown_s=5, clock=clock)
+    for _ in range(5):
+        b.record_failure()
+        clock.t += 6  # never three within ten seconds
+    assert b.state == "closed"
+
+
+def test_rare_failures_among_many_successes_keep_it_closed():
+    b = CircuitBreaker(threshold=3, window_s=60, cooldown_s=5, clock=Clock(), failure_ratio=0.5)
+    for i in range(100):
+        if i % 10 == 0:
+            b.record_failure()
+        else:
+            b.record_success()
+    assert b.state == "closed" and b.failures == 10
+    for _ in range(90):
+        b.record_failure()
+    assert b.state == "open"
+
+
+def test_half_open_lets_exactly_one_probe_and_its_result_decides():
+    clock = Clock()
+    b = CircuitBreaker(threshold=1, window_s=10, cooldown_s=5, clock=clock)
+    b.record_failure()
+    assert b.state == "open"
+    clock.t += 5
+    assert b.state == "half-open" and b.unavailable_reason() is None
+    assert b.acquire() == "probe"
+    assert b.acquire() is None and "probe in flight" in b.unavailable_reason()
+    b.record_failure("probe")
+    assert b.state == "open" and b.opened_count == 2
+    clock.t += 5
+    assert b.acquire() == "probe"
+    b.release("probe")  # cancelled probe: the slot is free again
+    assert b.acquire() == "probe"
+    b.record_success("probe")
+    assert b.state == "closed" and b.acquire() == "call" and b.failures == 0
+
+
+def test_stragglers_do_not_change_an_open_circuit():
+    clock = Clock()
+    b = CircuitBreaker(threshold=1, window_s=10, cooldown_s=5, clock=clock)
+    b.record_failure()
+    opened = b.unavailable_reason()
+    clock.t += 1
+    b.record_failure()  # a call that started before the circuit opened
+    b.record_success()
+    assert b.state == "open" and b.opened_count == 1 and opened.startswith("circuit open")
+
+
+@plugin("demo", description="d")
+class Demo:
+    @skill
+    async def echo(self, ctx: SkillContext, text: str) -> str:
+        """Echo through a model.
+
+        Args:
+            text: The text.
+        """
+        return (await ctx.generate(text)).text
+
+
+async def test_open_circuit_moves_traffic_and_shows_in_explanations_and_cli():
+    clock = Clock()
+    healthy = {"on": False}
+
+    def flaky(req):
+        if not healthy["on"]:
+            raise ServerError("503 from partner", status_code=503)
+        return "partner"
+
+    partner = FunctionConnector(flaky)
+    local = ScriptedConnector(["local"], repeat_last=True)
+    retry = RetryPolicy(max_retries=0, breaker_threshold=2, breaker_window_s=60, breaker_cooldown_s=30)
+    orc = Orchestrator(
+        models=[
+            model_card(partner, name="partner", track="partner", quality=1.0),
+            model_card(local, name="local", quality=0.0),
+        ],
+        plugins=[Demo],
+        retry=retry,
+    )
+    orc.executor.clock = clock
+    for _ in range(2):
+        assert (await orc.invoke("demo.echo", text="x")).value == "local"
+    assert orc.executor.breakers["partner"].state == "open"
+    res = await orc.invoke("demo.echo", text="x")
+    assert res.value == "local" and len(partner.calls) == 2
+    assert "partner" not in res.calls[0].decision.order
+    assert "rejected: circuit open" in res.explain()
+    assert "circuit open" in orc.route("demo.echo").explain()
+
+    from dualtrack._cli_views import models_table
+
+    buf = io.StringIO()
+    models_table(Console(file=buf, width=200), orc)
+    assert "open" in buf.getvalue()
+
+    healthy["on"] = True
+    clock.t += 30  # cool-down over: the next call probes the partner and closes the circuit
+    res = await orc.invoke("demo.echo", text="x")
+    assert res.value == "partner" and orc.executor.breakers["partner"].state == "closed"
+
+
+@pytest.mark.parametrize("threshold", [1, 4])
+async def test_retries_count_toward_the_breaker(threshold):
+    conn = ScriptedConnector([ServerError("x")] * 10)
+    orc = Orchestrator(
+        models=[model_card(conn, name="only")],
+        plugins=[Demo],
+        retry=RetryPolicy(max_retries=3, base_delay_s=0, breaker_threshold=threshold),
+    )
+    with pytest.raises(Exception, match="attempt"):
+        await orc.invoke("demo.echo", text="x")
+    assert len(conn.calls) == min(threshold, 4)
+    assert orc.executor.breakers["only"].state == "open"
