@@ -173,22 +173,10 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if redactor is not None:
         detail = redactor.text(detail)
-    for e in _chain(exc):  # httpx-aiohttp wraps aiohttp errors; the cause is the precise one
-        if isinstance(e, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
-            return ConnectorError(
-                f"TLS certificate verification failed for {where} ({detail}); "
-                "set `verify` to a CA bundle path in the model's settings"
-            )
-        if isinstance(e, aiohttp.ClientPayloadError):
-            return ServerError(f"the reply from {where} was cut off before it was complete ({detail})")
-        if isinstance(e, TimeoutError):  # aiohttp's timeouts subclass TimeoutError
-            return _timeout(where, detail)
-        if isinstance(e, aiohttp.ClientConnectorError):
-            return ServerError(f"could not connect to {where} ({detail}); is the server running?")
-        if isinstance(e, aiohttp.ClientConnectionError | ConnectionError):
-            return ServerError(f"the connection to {where} dropped ({detail})")
-        if isinstance(e, aiohttp.ClientResponseError):
-            return MalformedResponseError(f"{where} sent an invalid HTTP reply ({detail})")
+    chain = list(_chain(exc))
+    for e in chain:  # httpx-aiohttp wraps aiohttp errors; the cause is the precise one
+        if isinstance(e, aiohttp.ClientError):
+            return _from_aiohttp(e, where, detail)
     if isinstance(exc, httpx.TimeoutException):
         return _timeout(where, detail)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
@@ -199,7 +187,35 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
         return ServerError(f"the reply from {where} was cut off ({detail})")
     if isinstance(exc, httpx.ConnectError):
         return ServerError(f"could not connect to {where} ({detail}); is the server running?")
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return _tls(where, detail)
+        if isinstance(e, TimeoutError):
+            return _timeout(where, detail)
     return ServerError(f"calling {where} failed ({detail})")
+
+
+def _from_aiohttp(e: aiohttp.ClientError, where: str, detail: str) -> ConnectorError:
+    if isinstance(e, aiohttp.ClientConnectorCertificateError):
+        return _tls(where, detail)
+    if isinstance(e, aiohttp.ClientPayloadError):
+        return ServerError(f"the reply from {where} was cut off before it was complete ({detail})")
+    if isinstance(e, TimeoutError):  # aiohttp's timeouts subclass TimeoutError
+        return _timeout(where, detail)
+    if isinstance(e, aiohttp.ClientConnectorError):
+        return ServerError(f"could not connect to {where} ({detail}); is the server running?")
+    if isinstance(e, aiohttp.ClientConnectionError):
+        return ServerError(f"the connection to {where} dropped ({detail})")
+    if isinstance(e, aiohttp.ClientResponseError):
+        return MalformedResponseError(f"{where} sent an invalid HTTP reply ({detail})")
+    return ServerError(f"calling {where} failed ({detail})")
+
+
+def _tls(where: str, detail: str) -> ConnectorError:
+    return ConnectorError(
+        f"TLS certificate verification failed for {where} ({detail}); "
+        "set `verify` to a CA bundle path in the model's settings"
+    )
 
 
 def _timeout(where: str, detail: str) -> ModelTimeoutError:

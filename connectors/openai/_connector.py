@@ -222,6 +222,11 @@ class OpenAIConnector:
         """Close the connection pool (an injected client is left open)."""
         await self._http.aclose()
 
+    @property
+    def url(self) -> str:
+        """The chat completions URL (without query string or credentials)."""
+        return self._where
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={safe_url(self.base_url)!r}, model={self.model!r})"
 

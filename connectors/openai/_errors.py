@@ -109,7 +109,7 @@ def _kind(status: int, message: str, codes: str) -> type[ConnectorError]:
         return ContextLengthError
     if status in (408, 504):
         return ModelTimeoutError
-    if status >= 500:
+    if status >= 500 or "server_error" in text or "overloaded" in text:
         return ServerError
     return ConnectorError
 
