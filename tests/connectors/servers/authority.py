@@ -94,7 +94,9 @@ class FakeAuthority:
             )
         raise AssertionError(f"msal asked the fake authority for an unexpected URL: GET {url}")
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kw: Any) -> FakeResponse:
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kw: Any
+    ) -> FakeResponse:
         form = dict(data or {})
         if url == f"{self.authority}/oauth2/v2.0/devicecode":
             self.device_code_requests += 1
@@ -138,10 +140,15 @@ class FakeAuthority:
                     audience=self.token_endpoint,
                 )
             except (jwt.PyJWTError, TypeError, ValueError) as exc:
-                return self._json({"error": "invalid_client", "error_description": f"AADSTS700027: {exc}"}, 401)
+                return self._json(
+                    {"error": "invalid_client", "error_description": f"AADSTS700027: {exc}"}, 401
+                )
         elif form.get("client_secret") != self.client_secret:
             return self._json(
-                {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."},
+                {
+                    "error": "invalid_client",
+                    "error_description": "AADSTS7000215: Invalid client secret provided.",
+                },
                 401,
             )
         return self._issue(user=False)

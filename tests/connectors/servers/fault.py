@@ -58,7 +58,9 @@ class FaultServer:
             app.router.add_post("/v1/chat/completions", self._openai)
             app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._azure)
             app.router.add_post("/openai/v1/chat/completions", self._azure)
-            self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.2)
+            self._runner = web.AppRunner(
+                app, handler_cancellation=True, access_log=None, shutdown_timeout=0.2
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             await site.start()
@@ -93,7 +95,9 @@ class FaultServer:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         self.requests.append(
-            Recorded(request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body)
+            Recorded(
+                request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body
+            )
         )
         return body
 
@@ -108,7 +112,9 @@ class FaultServer:
             )
         if "deployment" in request.match_info:
             if "api-version" not in request.query:
-                return web.json_response({"error": {"code": "404", "message": "Resource not found"}}, status=404)
+                return web.json_response(
+                    {"error": {"code": "404", "message": "Resource not found"}}, status=404
+                )
             who = request.match_info["deployment"]
         else:
             who = body.get("model", "?")
@@ -144,7 +150,9 @@ class FaultServer:
             await resp.write(_event(item))
         await resp.write(_event(_chunk({}, finish=finish)))
         if usage is not None:
-            await resp.write(_event({"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": usage}))
+            await resp.write(
+                _event({"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": usage})
+            )
         if done:
             await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
@@ -170,18 +178,26 @@ class FaultServer:
     async def _s_rate_limit_ms(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         return _rate_limited({"retry-after-ms": "1500", "Retry-After": "2"})
 
-    async def _s_rate_limit_seconds(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
+    async def _s_rate_limit_seconds(
+        self, request: web.Request, body: Any, stream: bool
+    ) -> web.StreamResponse:
         return _rate_limited({"Retry-After": "7"})
 
     async def _s_rate_limit_date(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         return _rate_limited({"Retry-After": email.utils.formatdate(time.time() + 30, usegmt=True)})
 
     async def _s_quota(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
-        err = {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}
+        err = {
+            "message": "You exceeded your current quota.",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+        }
         return web.json_response({"error": err}, status=429)
 
     async def _s_server_error(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
-        return web.json_response({"error": {"message": "The server had an error", "type": "server_error"}}, status=500)
+        return web.json_response(
+            {"error": {"message": "The server had an error", "type": "server_error"}}, status=500
+        )
 
     async def _s_unavailable(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         return web.Response(status=503, text="upstream busy", headers={"Retry-After": "3"})
@@ -258,7 +274,9 @@ class FaultServer:
 
     async def _s_context_vllm(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         msg = "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens."
-        return web.json_response({"object": "error", "message": msg, "type": "BadRequestError", "code": 400}, status=400)
+        return web.json_response(
+            {"object": "error", "message": msg, "type": "BadRequestError", "code": 400}, status=400
+        )
 
     async def _s_content_filter(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         err = {
@@ -301,7 +319,11 @@ class FaultServer:
 
     async def _s_tool_call(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
         if not stream:
-            msg = {"role": "assistant", "content": None, "tool_calls": [_tool("call_abc", "get_weather", TOOL_ARGS)]}
+            msg = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_tool("call_abc", "get_weather", TOOL_ARGS)],
+            }
             data = _completion("")
             data["choices"][0].update(message=msg, finish_reason="tool_calls")
             return web.json_response(data)
@@ -315,9 +337,13 @@ class FaultServer:
             {"tool_calls": [{"index": 0, "function": {"arguments": TOOL_ARGS[9:]}}]},
             {"tool_calls": [{"index": 1, "function": {"arguments": '"UTC"}'}}]},
         ]  # fmt: skip
-        return await self._sse(request, [], extra=[_chunk(d) for d in deltas], finish="tool_calls", usage=USAGE)
+        return await self._sse(
+            request, [], extra=[_chunk(d) for d in deltas], finish="tool_calls", usage=USAGE
+        )
 
-    async def _s_json_schema_reject(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
+    async def _s_json_schema_reject(
+        self, request: web.Request, body: Any, stream: bool
+    ) -> web.StreamResponse:
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":  # what llama-cpp-python's server answers
             msg = "1 validation error: ('body', 'response_format', 'type') Input should be 'text' or 'json_object'"
