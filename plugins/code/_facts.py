@@ -78,13 +78,12 @@ def dotted(node: ast.AST) -> str:
 
 def _walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Walk ``nodes`` without entering nested functions and classes."""
-    stack = list(nodes)
-    while stack:
+    stack = list(nodes)[::-1]
+    while stack:  # depth-first, in source order
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _DEFS | ast.Lambda):
-                stack.append(child)
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, (*_DEFS, ast.Lambda))]
+        stack.extend(reversed(children))
 
 
 def complexity(nodes: Iterable[ast.AST]) -> int:
@@ -107,8 +106,9 @@ def _behaviour(nodes: list[ast.AST]) -> tuple[list[str], list[str], list[str], s
     raises: dict[str, None] = {}
     catches: dict[str, None] = {}
     names: set[str] = set()
+    raised = {id(n.exc) for n in _walk_local(nodes) if isinstance(n, ast.Raise) and n.exc is not None}
     for node in _walk_local(nodes):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and id(node) not in raised:
             calls[dotted(node.func)] = None
         elif isinstance(node, ast.Raise):
             exc = node.exc

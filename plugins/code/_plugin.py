@@ -31,6 +31,17 @@ def _read(ctx: SkillContext, path: str) -> tuple[Path, str]:
         raise InputFileError(str(file), "is not UTF-8 text; convert it or pick a source file") from None
 
 
+def _display(file: Path) -> str:
+    """How diffs and findings name a file: relative to the working directory, else its name.
+
+    Diff headers then carry a relative path that ``git apply`` accepts from that directory.
+    """
+    try:
+        return file.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return file.name
+
+
 def _python(path: Path) -> None:
     if path.suffix not in (".py", ".pyi"):
         raise InputFileError(str(path), "is not a Python file (.py); this skill works on Python code")
@@ -65,7 +76,7 @@ class CodePlugin:
             The facts (definitions, calls, raises, complexity, imports) and the explanation.
         """
         file, source = _read(ctx, path)
-        return await explain_code(ctx, file, path, source, symbol, line_start, line_end)
+        return await explain_code(ctx, file, _display(file), source, symbol, line_start, line_end)
 
     @skill(requires=[tags.CODE], prefers=[tags.REASONING])
     async def review(
@@ -83,7 +94,7 @@ class CodePlugin:
             Deduplicated findings anchored to real lines, and what was dropped and why.
         """
         file, source = _read(ctx, path)
-        return await review_file(ctx, file, path, source, diff, use_model)
+        return await review_file(ctx, file, _display(file), source, diff, use_model)
 
     @skill(requires=[tags.CODE], effects="write")
     async def tests(
@@ -140,7 +151,7 @@ class CodePlugin:
         file, _ = _read(ctx, path)
         _python(file)
         return await write_docstrings(
-            ctx, file, path, names=symbols, include_private=include_private, apply=apply
+            ctx, file, _display(file), names=symbols, include_private=include_private, apply=apply
         )
 
     @skill(requires=[tags.CODE], effects="write")

@@ -70,7 +70,11 @@ def run_pytest(sandbox: Sandbox, test_rel: str) -> PytestRun:
     config = sandbox.root / "boot" / "pytest.ini"
     config.write_text("[pytest]\n", encoding="utf-8")
     report = sandbox.root / "tmp" / f"report-{secrets.token_hex(6)}.xml"
-    result = sandbox.run(pytest_argv(test_rel, report, config, sandbox.work))
+    # only pytest itself: generated tests use the standard library and pytest, and
+    # third-party plugins would slow every run by seconds
+    result = sandbox.run(
+        pytest_argv(test_rel, report, config, sandbox.work), env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    )
     run = PytestRun(result)
     if not report.is_file():
         return run

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._isolation import detect_isolation, process_count
+from ._isolation import Isolation, detect_isolation, process_count
 
 __all__ = ["RunResult", "Sandbox", "SandboxLimits"]
 
@@ -140,10 +140,13 @@ class Sandbox:
 
     Args:
         limits: The limits of each run.
+        namespaces: Use Linux namespaces when the machine allows them; ``False``
+            leaves only the in-process guard, limits and environment.
     """
 
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
+    def __init__(self, limits: SandboxLimits | None = None, *, namespaces: bool = True) -> None:
         self.limits = limits or SandboxLimits()
+        self.namespaces = namespaces
         self._tmp = tempfile.TemporaryDirectory(prefix="dualtrack-sandbox-")
         self.root = Path(self._tmp.name).resolve()
         self.work = self.root / "work"
@@ -203,8 +206,10 @@ class Sandbox:
 
     # -- running ------------------------------------------------------------------
 
-    def environment(self, extra_path: list[str] | None = None) -> dict[str, str]:
-        """The allow-listed environment of a run (no secrets from the host)."""
+    def environment(
+        self, extra_path: list[str] | None = None, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The allow-listed environment of a run (no secrets from the host), plus ``extra``."""
         bindir = str(Path(sys.executable).parent)
         pythonpath = [str(self.root / "boot"), str(self.work), *(extra_path or [])]
         return {
@@ -219,10 +224,16 @@ class Sandbox:
             "PYTHONHASHSEED": "0",
             "PYTHONIOENCODING": "utf-8",
             "NO_COLOR": "1",
+            **(extra or {}),
         }
 
     def run(
-        self, argv: list[str], *, cwd: Path | None = None, extra_path: list[str] | None = None
+        self,
+        argv: list[str],
+        *,
+        cwd: Path | None = None,
+        extra_path: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> RunResult:
         """Run ``argv`` (exactly as given) inside the sandbox, with the limits.
 
@@ -230,6 +241,7 @@ class Sandbox:
             argv: The command; ``python``/``python3`` mean this interpreter.
             cwd: Working directory below the sandbox (default ``work/``).
             extra_path: Additional ``PYTHONPATH`` entries below the sandbox.
+            env: Additional environment variables (never the host's environment).
 
         Returns:
             The result; timeouts and limits are reported, never raised.
@@ -237,7 +249,7 @@ class Sandbox:
         if not argv:
             raise ValueError("empty command")
         command = [sys.executable if argv[0] in ("python", "python3") else argv[0], *argv[1:]]
-        isolation = detect_isolation()
+        isolation = detect_isolation() if self.namespaces else Isolation((), (), False)
         wrapped = isolation.wrap(command, str(self.root))
         out_path, err_path = self.root / ".stdout", self.root / ".stderr"
         lim = self.limits
@@ -249,7 +261,7 @@ class Sandbox:
                 proc = subprocess.Popen(
                     wrapped,
                     cwd=str(cwd or self.work),
-                    env=self.environment(extra_path),
+                    env=self.environment(extra_path, env),
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,

@@ -3,9 +3,10 @@
 The cascade: the first model the router picks writes the tests; if any fail,
 the failures go back to the same conversation once; if some still fail, the
 request is escalated with the ``reasoning`` tag, excluding every model tried.
-The best attempt (most passing tests) keeps only its passing tests, and that
+The returned file is the latest attempt whose every test passed; when there
+is none, the attempt with the most passing tests keeps only those, and the
 pruned file is run once more in a fresh sandbox: only a file whose every test
-passed there is returned.
+passed there is returned (so failing tests are removed, never returned).
 """
 
 from __future__ import annotations
@@ -190,7 +191,12 @@ async def _best(
     results: list[tuple[str, PytestRun]], target: TestTarget, filename: str, limits: SandboxLimits
 ) -> tuple[str, list[str], list[str]]:
     """Prune the best attempt to its passing tests and confirm them in a fresh sandbox."""
-    ranked = sorted(enumerate(results), key=lambda r: (len(r[1][1].passed), r[0]), reverse=True)
+    # an attempt whose every test passed wins (latest first); else the most passing tests, pruned
+    ranked = sorted(
+        enumerate(results),
+        key=lambda r: (r[1][1].status == "passed", len(r[1][1].passed), r[0]),
+        reverse=True,
+    )
     for _, (code, run) in ranked:
         if not run.passed:
             continue
