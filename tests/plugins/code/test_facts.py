@@ -88,7 +88,7 @@ def test_comprehension_adds_complexity() -> None:
 
 
 def test_unknown_symbol_names_close_matches() -> None:
-    with pytest.raises(ArgumentError, match="did you mean Store.load"):
+    with pytest.raises(ArgumentError, match=r"did you mean Store\.load"):
         symbol_facts(SOURCE, "Store.lod")
 
 
