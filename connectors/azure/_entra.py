@@ -250,15 +250,29 @@ class EntraTokenProvider:
             self.client_id, client_credential=self._credential, **common
         )
 
+    def _stale(self, result: Any) -> bool:
+        """A cached token msal still serves, but which expires inside our margin."""
+        return (
+            isinstance(result, dict)
+            and result.get("token_source") == "cache"
+            and float(result.get("expires_in") or 0) <= self.refresh_margin_s
+        )
+
     def _ask_msal(self) -> Any:
         if self._app is None:
             self._app = self._build_app()
         app, scopes = self._app, [self.scope]
         if self.mode != "device-code":
-            return app.acquire_token_for_client(scopes=scopes)
+            result = app.acquire_token_for_client(scopes=scopes)
+            if self._stale(result):
+                app.remove_tokens_for_client()
+                result = app.acquire_token_for_client(scopes=scopes)
+            return result
         accounts = app.get_accounts()
         if accounts:
             result = app.acquire_token_silent(scopes, account=accounts[0])
+            if self._stale(result):
+                result = app.acquire_token_silent(scopes, account=accounts[0], force_refresh=True)
             if result and "access_token" in result:
                 return result
         flow = app.initiate_device_flow(scopes=scopes)
