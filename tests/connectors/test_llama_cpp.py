@@ -138,6 +138,22 @@ async def test_streaming_increments_join_to_the_text(conn: LlamaCppConnector) ->
     assert plain.usage == done.usage
 
 
+async def test_stream_yields_the_same_increments(conn: LlamaCppConnector) -> None:
+    pieces = [p async for p in conn.stream(ask("Name three fruits."))]
+    done = await conn.complete(ask("Name three fruits."))
+    assert len(pieces) > 1 and "".join(pieces) == done.text
+
+
+async def test_closing_the_stream_early_stops_generation(conn: LlamaCppConnector) -> None:
+    schema = {"type": "array", "items": {"type": "integer"}, "minItems": 300}
+    before = shared_info(conn)["tokens_generated"]
+    agen = conn.stream(ask("Count.", json_schema=schema, max_tokens=1500))
+    assert await agen.__anext__()
+    await agen.aclose()
+    await conn.load()
+    assert shared_info(conn)["tokens_generated"] - before < 60
+
+
 async def test_max_tokens_and_stop_are_honoured(conn: LlamaCppConnector) -> None:
     short = await conn.complete(ask("Write a long story about a dragon.", max_tokens=5))
     assert short.usage.output_tokens == 5
@@ -212,6 +228,17 @@ async def test_one_load_for_connectors_with_the_same_settings(monkeypatch: pytes
     await c.complete(ask("Hi", max_tokens=2))
     await c.aclose()
     assert len(loads) == 2
+
+
+async def test_max_concurrency_runs_separate_instances() -> None:
+    conn = LlamaCppConnector.from_card(default_card(context_window=256, settings={"max_concurrency": 2}))
+    try:
+        replies = await asyncio.gather(*(conn.complete(ask(q, max_tokens=3)) for q in ("Hi", "Yo", "Hey")))
+        assert all(r.usage.output_tokens > 0 for r in replies)
+        info = shared_info(conn)
+        assert info["instances"] == 2 and info["loads"] == 2
+    finally:
+        await conn.aclose()
 
 
 async def test_default_config_routes_chat_to_the_embedded_model(
