@@ -1,0 +1,238 @@
+"""Natural language to a formula that is checked by computing it.
+
+:func:`solve` asks a model for a formula and hands each candidate to a
+validator (which computes it against the workbook's data). A failing formula
+goes back to the same route once with the reason; if the second one fails
+too, the request is escalated through the router to a model with the
+``reasoning`` tag, excluding every model already tried. Every attempt is
+reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, tags
+
+from ._checks import Check, close_enough
+from ._evaluator import check_syntax, compute
+from ._models import FormulaAttempt
+from ._refs import formula_refs, quote_sheet
+
+__all__ = ["FORMULA_RULES", "FormulaReply", "Verdict", "cell_validator", "normalize_formula", "solve"]
+
+ESCALATION_TAG = tags.REASONING
+FORMULA_RULES = (
+    "Rules: compute from the cells (ranges such as $C$2:$C$51), never type the answer as a constant; "
+    "use functions that Excel and LibreOffice both have (SUM, SUMIFS, COUNTIFS, AVERAGEIFS, MAXIFS, "
+    "MINIFS, IF, INDEX, MATCH, ROUND ...); put text criteria in double quotes; English function names "
+    "and commas between arguments."
+)
+
+
+class FormulaReply(BaseModel):
+    """A model's proposed formula."""
+
+    formula: str = Field(description="The Excel formula, starting with '='")
+    explanation: str = Field(default="", description="One or two sentences on what it computes")
+
+
+@dataclass(slots=True, frozen=True)
+class Verdict:
+    """What checking a formula found."""
+
+    ok: bool
+    error: str | None = None
+    value: Any = None
+
+
+Validator = Callable[[str], Verdict]
+_FENCE = re.compile(r"^`+(?:excel)?\s*|`+$")
+
+
+def normalize_formula(text: str) -> str:
+    """Strip code fences and blanks; add the leading ``=`` a model sometimes leaves out."""
+    f = _FENCE.sub("", text.strip()).strip()
+    return f if f.startswith("=") else "=" + f
+
+
+def cell_validator(
+    wb: Any, sheet: str, coord: str, check: Check | None, expected: float | None, *, rounded: bool = False
+) -> Validator:
+    """A validator for a formula meant for one cell.
+
+    Args:
+        wb: The workbook (with formulas) the formula is computed in; left unchanged.
+        sheet: The target sheet.
+        coord: The target cell.
+        check: The independent check the value must pass, if any.
+        expected: The check's expected value.
+        rounded: Whether the request asks for rounding (looser comparison).
+
+    Returns:
+        A function giving the :class:`Verdict` of a formula.
+    """
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    letters, row = coordinate_from_string(coord)
+    col = column_index_from_string(letters)
+    sheets = {s.lower() for s in wb.sheetnames}
+
+    def run(formula: str) -> Verdict:
+        problem = check_syntax(formula)
+        if problem:
+            return Verdict(False, problem)
+        try:
+            refs = formula_refs(formula, sheet)
+        except ValueError as exc:
+            return Verdict(False, str(exc))
+        cells = [r for r in refs if r.name is None]
+        if not cells:
+            return Verdict(False, "it has no cell references; compute the answer from the data's ranges")
+        for r in cells:
+            if r.sheet.lower() not in sheets:
+                return Verdict(False, f"it refers to sheet {r.sheet!r}, which does not exist")
+            if r.contains(sheet, col, row):
+                return Verdict(
+                    False, f"it refers to its own cell {coord} (circular reference) through {r.text}"
+                )
+        res = compute(wb, [(sheet, coord)], {(sheet, coord): formula})[(sheet, coord)]
+        if not res.ok:
+            hint = (
+                " (a function the evaluator does not know, or a misspelt name)"
+                if res.error == "#NAME?"
+                else ""
+            )
+            return Verdict(False, f"it computes to the error {res.error}{hint}")
+        if res.value is None or res.value == "":
+            return Verdict(False, "it computes to an empty value", res.value)
+        if (
+            check is not None
+            and expected is not None
+            and not close_enough(res.value, expected, rounded=rounded)
+        ):
+            return Verdict(
+                False,
+                f"it computes {res.value!r}, which does not match the {check.describe()} computed "
+                "directly from the data; check the ranges and the criteria",
+                res.value,
+            )
+        return Verdict(True, None, res.value)
+
+    return run
+
+
+async def solve(
+    ctx: SkillContext,
+    prompt: str,
+    validate: Validator,
+    *,
+    system: str,
+    max_tokens: int = 400,
+    first: FormulaReply | None = None,
+) -> tuple[FormulaReply | None, Verdict | None, list[FormulaAttempt]]:
+    """Ask for a formula until one validates: once, once more with feedback, then escalated.
+
+    Args:
+        ctx: The skill context (its calls are routed).
+        prompt: What the formula must do, with the table's description.
+        validate: Checks a candidate (computed against the data).
+        system: The system message.
+        max_tokens: Reply budget per call.
+        first: A reply already obtained (e.g. with a plan), used as the first attempt.
+
+    Returns:
+        ``(reply, verdict, attempts)``; ``reply`` is ``None`` when nothing validated.
+    """
+    attempts: list[FormulaAttempt] = []
+    tried: set[str] = set()
+    messages = [Message.system(system), Message.user(prompt)]
+    for round_ in range(2):
+        try:
+            if round_ == 0 and first is not None:
+                reply = first
+            else:
+                reply = await ctx.generate_json(FormulaReply, messages, max_tokens=max_tokens)
+        except MalformedResponseError as exc:
+            attempts.append(FormulaAttempt(formula="", model=_last_model(ctx), ok=False, error=str(exc)))
+            _remember(ctx, tried)
+            break
+        _remember(ctx, tried)
+        formula = normalize_formula(reply.formula)
+        verdict = await asyncio.to_thread(validate, formula)
+        attempts.append(
+            FormulaAttempt(
+                formula=formula,
+                model=_last_model(ctx),
+                ok=verdict.ok,
+                error=verdict.error,
+                value=verdict.value,
+            )
+        )
+        if verdict.ok:
+            return reply.model_copy(update={"formula": formula}), verdict, attempts
+        if round_ == 0:
+            messages += [
+                Message.assistant(json.dumps({"formula": formula, "explanation": reply.explanation})),
+                Message.user(
+                    f"The formula {formula} was computed against the workbook's data and failed: "
+                    f"{verdict.error}. Reply with a corrected formula as JSON."
+                ),
+            ]
+    failed = "\n".join(f"- {a.formula or '(no formula)'}: {a.error}" for a in attempts)
+    escalated = [
+        Message.system(system),
+        Message.user(f"{prompt}\n\nEarlier formulas were computed against the data and failed:\n{failed}"),
+    ]
+    try:
+        reply = await ctx.generate_json(
+            FormulaReply, escalated, requires=[ESCALATION_TAG], exclude=sorted(tried), max_tokens=max_tokens
+        )
+    except (NoRouteError, MalformedResponseError) as exc:
+        attempts.append(
+            FormulaAttempt(
+                formula="",
+                model=None,
+                ok=False,
+                escalated=True,
+                error=f"no stronger model could take over: {str(exc).splitlines()[0]}",
+            )
+        )
+        return None, None, attempts
+    formula = normalize_formula(reply.formula)
+    verdict = await asyncio.to_thread(validate, formula)
+    attempts.append(
+        FormulaAttempt(
+            formula=formula,
+            model=_last_model(ctx),
+            ok=verdict.ok,
+            error=verdict.error,
+            value=verdict.value,
+            escalated=True,
+        )
+    )
+    if verdict.ok:
+        return reply.model_copy(update={"formula": formula}), verdict, attempts
+    return None, verdict, attempts
+
+
+def _last_model(ctx: SkillContext) -> str | None:
+    return ctx.calls[-1].model if ctx.calls else None
+
+
+def _remember(ctx: SkillContext, tried: set[str]) -> None:
+    for call in ctx.calls:
+        if call.model:
+            tried.add(call.model)
+
+
+def target_text(sheet: str, coord: str) -> str:
+    """``'My Sheet'!B7`` for prompts."""
+    return f"{quote_sheet(sheet)}!{coord}"

@@ -1,0 +1,226 @@
+"""The table a skill works on: its columns, types and values.
+
+Values are the workbook's cached values where they exist and computed values
+where they do not (files written by openpyxl carry no cached values): every
+formula cell of the table without a cached value is computed in one pass by
+the evaluator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+from dualtrack import UserError
+
+from ._evaluator import compute
+from ._layout import LayoutScanner, TableBlock, filled, main_table
+from ._refs import is_formula, quote_sheet
+
+__all__ = ["Column", "Table", "infer_kind", "read_table"]
+
+_UNCACHED = object()
+
+
+def infer_kind(values: list[Any]) -> str:
+    """The type of a column from its values: number, integer, date, text, bool, mixed or empty."""
+    kinds = set()
+    for v in values:
+        if not filled(v):
+            continue
+        if isinstance(v, bool):
+            kinds.add("bool")
+        elif isinstance(v, int):
+            kinds.add("integer")
+        elif isinstance(v, float):
+            kinds.add("integer" if v.is_integer() else "number")
+        elif isinstance(v, dt.datetime | dt.date):
+            kinds.add("date")
+        else:
+            kinds.add("text")
+    if not kinds:
+        return "empty"
+    if kinds <= {"integer", "number"}:
+        return "number" if "number" in kinds else "integer"
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+@dataclass(slots=True)
+class Column:
+    """One column of a table.
+
+    Attributes:
+        index: 1-based sheet column.
+        name: Header text (or the column letter).
+        kind: Inferred type.
+    """
+
+    index: int
+    name: str
+    kind: str
+
+    @property
+    def letter(self) -> str:
+        """The column letter."""
+        return get_column_letter(self.index)
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds numbers."""
+        return self.kind in ("number", "integer")
+
+
+@dataclass(slots=True)
+class Table:
+    """A table of one sheet with its values.
+
+    Attributes:
+        sheet: The sheet name.
+        block: Where the table is.
+        columns: Its columns, left to right.
+        values: Column index -> values of the data rows, top to bottom.
+        computed: How many formula cells had no cached value and were computed.
+    """
+
+    sheet: str
+    block: TableBlock
+    columns: list[Column]
+    values: dict[int, list[Any]] = field(default_factory=dict)
+    computed: int = 0
+
+    @property
+    def first_row(self) -> int:
+        """First data row."""
+        return self.block.data_first_row
+
+    @property
+    def last_row(self) -> int:
+        """Last data row."""
+        return self.block.last_row
+
+    def column(self, key: str) -> Column:
+        """Find a column by header (case-insensitive) or letter.
+
+        Raises:
+            UserError: Naming the columns there are.
+        """
+        wanted = key.strip().lower()
+        for col in self.columns:
+            if col.name.strip().lower() == wanted:
+                return col
+        if wanted.isalpha() and len(wanted) <= 3:
+            idx = column_index_from_string(wanted.upper())
+            for col in self.columns:
+                if col.index == idx:
+                    return col
+        names = [c.name for c in self.columns]
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UserError(f"sheet {self.sheet!r} has no column {key!r}; it has {', '.join(names)}.{hint}")
+
+    def range_ref(self, col: Column, *, sheet: bool = False) -> str:
+        """Absolute reference to a column's data, e.g. ``$B$2:$B$51``."""
+        ref = f"${col.letter}${self.first_row}:${col.letter}${self.last_row}"
+        return f"{quote_sheet(self.sheet)}!{ref}" if sheet else ref
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(row number, {header: value})`` for each data row."""
+        for i in range(self.last_row - self.first_row + 1):
+            yield self.first_row + i, {c.name: self.values[c.index][i] for c in self.columns}
+
+    def describe(self, sample_rows: int = 5) -> str:
+        """A compact description for prompts: range, columns with types and examples, first rows."""
+        lines = [
+            f"Sheet {quote_sheet(self.sheet)}: table {self.block.ref}, header row "
+            f"{self.block.header_row or 'none'}, data rows {self.first_row}-{self.last_row}.",
+            "Columns:",
+        ]
+        for c in self.columns:
+            vals = [v for v in self.values[c.index] if filled(v)]
+            if c.numeric and vals:
+                nums = [float(v) for v in vals if isinstance(v, int | float)]
+                extra = f" range {min(nums):g}..{max(nums):g}" if nums else ""
+            else:
+                seen: list[str] = []
+                for v in vals:
+                    s = str(v)[:30]
+                    if s not in seen:
+                        seen.append(s)
+                    if len(seen) == 4:
+                        break
+                extra = f" e.g. {', '.join(seen)}" if seen else ""
+            lines.append(f"  {c.letter} {c.name!r} ({c.kind}){extra}")
+        lines.append("First rows:")
+        for n, row in list(self.rows())[:sample_rows]:
+            cells = ", ".join(f"{k}={_short(v)}" for k, v in row.items())
+            lines.append(f"  row {n}: {cells}")
+        return "\n".join(lines)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        return v.date().isoformat()
+    return str(v)[:40] if v is not None else "(empty)"
+
+
+def read_table(wb: Any, wb_values: Any, sheet: str | None) -> Table:
+    """Read the main table of a sheet (the active sheet when ``sheet`` is ``None``).
+
+    Args:
+        wb: The workbook loaded with formulas.
+        wb_values: The same workbook loaded with cached values (``data_only``).
+        sheet: The sheet name, or ``None``.
+
+    Returns:
+        The table with values (computed where the file has no cached value).
+
+    Raises:
+        UserError: When the sheet does not exist or has no table.
+    """
+    ws = _pick_sheet(wb, sheet)
+    wsv = wb_values[ws.title]
+    scanner = LayoutScanner()
+    rows = zip(ws.iter_rows(values_only=True), wsv.iter_rows(values_only=True), strict=False)
+    for n, (frow, vrow) in enumerate(rows, 1):
+        # A formula without a cached value still makes its cell part of the table.
+        scanner.feed(
+            n, [_UNCACHED if v is None and is_formula(f) else v for f, v in zip(frow, vrow, strict=False)]
+        )
+    block = main_table(scanner.finish())
+    if block is None:
+        raise UserError(f"sheet {ws.title!r} has no data; pick another sheet")
+    cols = list(range(block.first_col, block.last_col + 1))
+    values: dict[int, list[Any]] = {c: [] for c in cols}
+    missing: list[tuple[str, str]] = []
+    for r in range(block.data_first_row, block.last_row + 1):
+        for c in cols:
+            v = wsv.cell(r, c).value
+            if v is None and is_formula(ws.cell(r, c).value):
+                missing.append((ws.title, f"{get_column_letter(c)}{r}"))
+            values[c].append(v)
+    if missing:
+        done = compute(wb, missing)
+        for (_, coord), res in done.items():
+            cell = ws[coord]
+            values[cell.column][cell.row - block.data_first_row] = res.value if res.ok else res.error
+    columns = [Column(c, block.headers[c - block.first_col], infer_kind(values[c])) for c in cols]
+    return Table(ws.title, block, columns, values, len(missing))
+
+
+def _pick_sheet(wb: Any, sheet: str | None) -> Any:
+    if sheet is None:
+        ws = wb.active
+        if ws is not None and ws.max_row * ws.max_column > 1:
+            return ws
+        return next((w for w in wb.worksheets if w.max_row * w.max_column > 1), wb.worksheets[0])
+    for name in wb.sheetnames:
+        if name.lower() == sheet.strip().lower():
+            return wb[name]
+    close = difflib.get_close_matches(sheet, wb.sheetnames, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UserError(f"the workbook has no sheet {sheet!r}; it has {', '.join(wb.sheetnames)}.{hint}")
