@@ -4,9 +4,9 @@ The numbers are deliberately modest. A 135M-parameter model follows short
 instructions, rewrites and condenses short passages and, with a grammar, always
 emits JSON of the requested shape; it does not reason over several steps, write
 reliable code or call tools, so it gets none of those tags. Its GGUF was trained
-for 8192 tokens of context; the card loads 2048 because prompt evaluation of a
-model this size runs at a few hundred tokens per second on an ordinary CPU core,
-and a longer window mostly buys long waits. Raise ``context_window`` (and with it
+for 8192 tokens of context; the card loads 2048 because prompt evaluation runs
+at roughly one to a few hundred tokens per second on one ordinary CPU core, so a
+full 8192-token prompt would keep a caller waiting for a minute or more. Raise ``context_window`` (and with it
 the loaded ``n_ctx``) up to 8192 in ``dualtrack.toml`` if you want that trade.
 """
 

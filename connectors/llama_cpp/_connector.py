@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -125,7 +127,8 @@ class LlamaCppConnector:
         Streams to ``request.on_text`` when it is set (called on the event loop's
         thread) and returns the assembled completion either way. A JSON schema is
         enforced with a llama.cpp grammar, so the reply always parses. If the
-        awaiting task is cancelled, generation stops at the next token.
+        awaiting task is cancelled, generation stops at the next token. Tool
+        definitions are not offered to the model (the card has no ``tools`` tag).
 
         Raises:
             ContextLengthError: The prompt plus ``max_tokens`` does not fit the window.
@@ -171,7 +174,25 @@ class LlamaCppConnector:
             return await future
         except BaseException:
             job.cancelled.set()  # stop generating: the caller is gone or its callback failed
+            future.cancel()  # nobody will read its outcome now
             raise
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[str]:
+        """Yield the reply's text increments as they are generated.
+
+        Closing the iterator early stops generation. Errors are those of :meth:`complete`.
+        """
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.create_task(self.complete(replace(request, on_text=queue.put_nowait)))
+        task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (piece := await queue.get()) is not None:
+                yield piece
+            await task  # raises the call's error, if any
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     # -- lifecycle ----------------------------------------------------------------
 
