@@ -8,6 +8,7 @@ test configuration unless the user allows it, so a "fix" cannot delete the check
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dualtrack import Message, NoRouteError, SkillContext, atomic_write, tags
+from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, atomic_write, tags
 
 from ._models import FixAttempt, FixResult
 from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
@@ -69,15 +70,41 @@ def _context_files(project: Path, output: str, extra: list[str], limit: int = 8)
     for m in _TRACE.finditer(output):
         candidates.append(m.group(1) or m.group(2))
     root = project.resolve()
-    for cand in candidates:
-        path = Path(cand)
+    queue = list(candidates)
+    while queue and len(picked) < limit:
+        path = Path(queue.pop(0))
         full = path.resolve() if path.is_absolute() else (root / path).resolve()
         if not full.is_relative_to(root) or not full.is_file() or full.stat().st_size > 100_000:
             continue
         rel = full.relative_to(root).as_posix()
-        if rel not in picked and len(picked) < limit:
-            picked[rel] = full.read_text(encoding="utf-8", errors="replace")
+        if rel in picked:
+            continue
+        picked[rel] = full.read_text(encoding="utf-8", errors="replace")
+        queue += _imported_files(picked[rel], root)  # the code a failing test exercises
     return picked
+
+
+def _imported_files(source: str, root: Path) -> list[str]:
+    """Project files that ``source`` imports (``pkg.mod`` -> ``pkg/mod.py``, also under ``src/``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    modules = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.append(node.module)
+            modules += [f"{node.module}.{a.name}" for a in node.names]
+    found = []
+    for mod in modules:
+        base = mod.replace(".", "/")
+        for cand in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py", f"src/{base}/__init__.py"):
+            if (root / cand).is_file():
+                found.append(cand)
+                break
+    return found
 
 
 def _run_copy(
@@ -145,7 +172,20 @@ async def fix_project(
     history = [Message.system(SYSTEM), Message.user(prompt)]
 
     async def attempt(kind: str, messages: list[Message], **kw: object) -> tuple[FixAttempt, str, dict]:  # type: ignore[type-arg]
-        proposal = await ctx.generate_json(FixProposal, messages, max_tokens=3000, **kw)
+        try:
+            proposal = await ctx.generate_json(FixProposal, messages, max_tokens=3000, **kw)
+        except MalformedResponseError as exc:
+            if isinstance(exc.__cause__, NoRouteError):  # escalation found no other model
+                raise exc.__cause__ from None
+            tried.update(c.model for c in ctx.calls if c.model)
+            att = FixAttempt(
+                kind=kind,
+                model=ctx.calls[-1].model if ctx.calls else None,
+                status="invalid",
+                detail=str(exc)[:2000],
+            )
+            attempts.append(att)
+            return att, "", {}
         model = ctx.calls[-1].model if ctx.calls else None
         if model:
             tried.add(model)

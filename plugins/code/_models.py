@@ -194,7 +194,7 @@ class FixAttempt(BaseModel):
         kind: ``initial``, ``feedback`` or ``escalation``.
         model: The model that proposed it.
         status: ``passed``, ``failed``, ``timeout``, ``rejected`` (did not apply or
-            touched files it may not), or ``no-route``.
+            touched files it may not), ``invalid`` (no valid JSON reply), or ``no-route``.
         detail: Why it was rejected, or the tail of the command's output.
         diff: The proposed diff (normalised when it applied).
     """
