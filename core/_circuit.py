@@ -2,7 +2,8 @@
 
 States::
 
-    closed ──(threshold failures in the window, at least failure_ratio of calls)──▶ open
+    closed ──(threshold failures in a row, or threshold failures in the window that
+              are at least failure_ratio of its calls)──▶ open
     open ──(cool-down elapsed)──▶ half-open: exactly one probe call is let through
     half-open ──probe succeeds──▶ closed        half-open ──probe fails──▶ open again
 
@@ -30,8 +31,10 @@ _BUCKETS = 10
 class CircuitBreaker:
     """Opens after ``threshold`` failures within ``window_s``; probes after ``cooldown_s``.
 
-    A failure counts toward opening only while at least ``failure_ratio`` of the
-    calls in the window failed, so a busy model with a low error rate stays closed.
+    It opens on ``threshold`` consecutive failures within the window (a hard
+    outage opens it at once, however many calls succeeded before), or on
+    ``threshold`` failures within the window that are at least ``failure_ratio``
+    of its calls (a flapping model). A busy model with rare errors stays closed.
 
     Args:
         threshold: Failures within the window that open the circuit.
@@ -47,6 +50,8 @@ class CircuitBreaker:
         "_last_error",
         "_opened_at",
         "_probing",
+        "_streak",
+        "_streak_since",
         "cooldown_s",
         "failure_ratio",
         "opened_count",
@@ -71,6 +76,8 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._probing = False
         self._last_error: str | None = None
+        self._streak = 0
+        self._streak_since = 0.0
         self.opened_count = 0
 
     # -- state --------------------------------------------------------------------
@@ -125,8 +132,10 @@ class CircuitBreaker:
             self._probing = False
             self._buckets.clear()
             self._last_error = None
+            self._streak = 0
             return
         if self._opened_at is None:
+            self._streak = 0
             self._bucket(self._clock())[1] += 1
 
     def record_failure(self, permit: Permit = "call", error: str | None = None) -> None:
@@ -142,11 +151,17 @@ class CircuitBreaker:
         if self._opened_at is not None:  # a straggler that started before the circuit opened
             return
         self._bucket(now)[2] += 1
+        if self._streak == 0 or now - self._streak_since > self.window_s:
+            self._streak, self._streak_since = 0, now
+        self._streak += 1
         ok = sum(b[1] for b in self._buckets)
         bad = sum(b[2] for b in self._buckets)
-        if bad >= self.threshold and bad >= self.failure_ratio * (ok + bad):
+        if self._streak >= self.threshold or (
+            bad >= self.threshold and bad >= self.failure_ratio * (ok + bad)
+        ):
             self._opened_at = now
             self._buckets.clear()
+            self._streak = 0
             self.opened_count += 1
 
     def release(self, permit: Permit = "call") -> None:

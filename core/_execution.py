@@ -51,7 +51,7 @@ from ._errors import (
 from ._messages import Completion, CompletionRequest, TextCallback
 from ._redact import redact
 from ._sensitivity import Sensitivity
-from ._telemetry import ChatSpan, Telemetry
+from ._telemetry import Telemetry
 
 __all__ = ["Attempt", "Executor", "Gate", "RetryPolicy"]
 
@@ -336,7 +336,6 @@ class Executor:
         if card.clearance < level:  # the last line of defence, on every path
             attempts.append(Attempt(card.name, False, "refused: clearance", 0.0, 0, "Clearance"))
             raise _Fallback()
-        breaker = self.breaker(card.name)
         limit = self._limits.get(card.name)
         if limit is None:
             limit = self._limits[card.name] = asyncio.Semaphore(card.max_concurrency)
@@ -355,106 +354,125 @@ class Executor:
                     Attempt(card.name, False, "skipped: skill call deadline passed", 0.0, retry, "Deadline")
                 )
                 raise _Fallback(stop=True)
-            permit = breaker.acquire()
-            if permit is None:
-                reason = breaker.unavailable_reason() or "circuit open"
-                attempts.append(Attempt(card.name, False, f"skipped: {reason}", 0.0, retry, "CircuitOpen"))
-                raise _Fallback()
-            if gate is not None:
-                refusal = gate.enter(card)
-                if refusal:
-                    breaker.release(permit)
-                    attempts.append(Attempt(card.name, False, f"skipped: {refusal}", 0.0, retry, "Budget"))
-                    raise _Fallback()
-            sink = stream.attempt() if stream is not None else None
-            timeout = min(request.timeout or self.retry.attempt_timeout_s, remaining)
-            call = dataclasses.replace(request, sensitivity=level, timeout=timeout, on_text=sink)
-            span = self.telemetry.chat(
-                card, call, decision, attempt=len(attempts) + 1, retry=retry, shadow=shadow
-            )
-            start = time.perf_counter()
-            try:
-                completion = await self._call(conn, call, limit, timeout, card, span)
-            except (TimeoutError, ConnectorError) as exc:
-                err = _as_connector_error(exc, card, timeout)
-                elapsed = time.perf_counter() - start
-                if stream is not None:
-                    stream.end()
-                if gate is not None:
-                    gate.exit(card, None)
-                span.fail(err)
-                kind = type(err).__name__
-                if isinstance(err, ContextLengthError | ContentFilterError):
-                    breaker.release(permit)
-                else:
-                    breaker.record_failure(permit, kind)
-                attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
-                if stream is not None and stream.chars:
-                    _note(
-                        err, f"after {stream.chars} characters were streamed; not retried so no text repeats"
+            if limit.locked():  # queueing for a slot is not the model's fault: only the deadline bounds it
+                try:
+                    await asyncio.wait_for(limit.acquire(), remaining)
+                except TimeoutError:
+                    why = (
+                        f"skipped: no free slot (max_concurrency={card.max_concurrency}) before the deadline"
                     )
-                    raise _Abort(err) from None
-                if isinstance(err, ContextLengthError):
-                    raise err from None
-                if isinstance(err, AuthenticationError):
-                    raise _Fallback() from err
-                if not err.retryable:
-                    raise err from None
-                delay = self._backoff(retry, getattr(err, "retry_after", None))
-                if retry >= retries or delay is None or self.clock() + delay >= deadline:
-                    raise _Fallback() from err
-                _log.info("retrying %s in %.2fs after %s", card.name, delay, kind)
-                await self.sleep(delay)
-                retry += 1
-                continue
-            except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
-                if stream is not None:
-                    stream.end()
-                if gate is not None:
-                    gate.exit(card, None)
+                    attempts.append(Attempt(card.name, False, why, remaining, retry, "Deadline"))
+                    raise _Fallback(stop=True) from None
+            else:
+                await limit.acquire()
+            try:
+                outcome = await self._attempt(
+                    card,
+                    conn,
+                    request,
+                    level,
+                    decision,
+                    attempts,
+                    deadline,
+                    stream,
+                    gate,
+                    retry,
+                    retries,
+                    shadow,
+                )
+            finally:
+                limit.release()
+            if isinstance(outcome, Completion):
+                return outcome
+            await self.sleep(outcome)
+            retry += 1
+
+    async def _attempt(
+        self,
+        card: ModelCard,
+        conn: Connector,
+        request: CompletionRequest,
+        level: Sensitivity,
+        decision: RouteDecision | None,
+        attempts: list[Attempt],
+        deadline: float,
+        stream: _Stream | None,
+        gate: Gate | None,
+        retry: int,
+        retries: int,
+        shadow: bool,
+    ) -> Completion | float:
+        """One call; returns the completion or the backoff before the next retry."""
+        breaker = self.breaker(card.name)
+        permit = breaker.acquire()
+        if permit is None:
+            reason = breaker.unavailable_reason() or "circuit open"
+            attempts.append(Attempt(card.name, False, f"skipped: {reason}", 0.0, retry, "CircuitOpen"))
+            raise _Fallback()
+        if gate is not None:
+            refusal = gate.enter(card)
+            if refusal:
                 breaker.release(permit)
-                span.fail(exc)
-                raise
+                attempts.append(Attempt(card.name, False, f"skipped: {refusal}", 0.0, retry, "Budget"))
+                raise _Fallback()
+        timeout = max(min(request.timeout or self.retry.attempt_timeout_s, deadline - self.clock()), 0.001)
+        call = dataclasses.replace(
+            request, sensitivity=level, timeout=timeout, on_text=stream.attempt() if stream else None
+        )
+        span = self.telemetry.chat(
+            card, call, decision, attempt=len(attempts) + 1, retry=retry, shadow=shadow
+        )
+        start = time.perf_counter()
+        try:
+            with span.current():
+                async with asyncio.timeout(timeout):
+                    completion = await conn.complete(call)
+        except (TimeoutError, ConnectorError) as exc:
+            err = _as_connector_error(exc, card, timeout)
+            elapsed = time.perf_counter() - start
             if stream is not None:
                 stream.end()
-            breaker.record_success(permit)
-            completion.model_card = card.name
-            completion.latency_s = time.perf_counter() - start
             if gate is not None:
-                gate.exit(card, completion)
-            span.ok(completion)
-            attempts.append(Attempt(card.name, True, None, completion.latency_s, retry))
-            return completion
-
-    async def _call(
-        self,
-        conn: Connector,
-        call: CompletionRequest,
-        limit: asyncio.Semaphore,
-        timeout: float,
-        card: ModelCard,
-        span: ChatSpan,
-    ) -> Completion:
-        started = time.perf_counter()
-        if limit.locked():
-            try:
-                await asyncio.wait_for(limit.acquire(), timeout)
-            except TimeoutError:
-                raise ModelTimeoutError(
-                    f"no free slot within {timeout:.1f}s (max_concurrency={card.max_concurrency})",
-                    model=card.name,
-                ) from None
-        else:
-            await limit.acquire()
-        try:
-            left = timeout - (time.perf_counter() - started)
-            if left <= 0:
-                raise ModelTimeoutError(f"no answer within {timeout:.1f}s", model=card.name)
-            with span.current():
-                async with asyncio.timeout(left):
-                    return await conn.complete(call)
-        finally:
-            limit.release()
+                gate.exit(card, None)
+            span.fail(err)
+            kind = type(err).__name__
+            if isinstance(err, ContextLengthError | ContentFilterError):
+                breaker.release(permit)
+            else:
+                breaker.record_failure(permit, kind)
+            attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
+            if stream is not None and stream.chars:
+                _note(err, f"after {stream.chars} characters were streamed; not retried so no text repeats")
+                raise _Abort(err) from None
+            if isinstance(err, ContextLengthError) or not (
+                err.retryable or isinstance(err, AuthenticationError)
+            ):
+                raise err from None
+            delay = self._backoff(retry, getattr(err, "retry_after", None))
+            if isinstance(err, AuthenticationError) or retry >= retries or delay is None:
+                raise _Fallback() from err
+            if self.clock() + delay >= deadline:
+                raise _Fallback() from err
+            _log.info("retrying %s in %.2fs after %s", card.name, delay, kind)
+            return delay
+        except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
+            if stream is not None:
+                stream.end()
+            if gate is not None:
+                gate.exit(card, None)
+            breaker.release(permit)
+            span.fail(exc)
+            raise
+        if stream is not None:
+            stream.end()
+        breaker.record_success(permit)
+        completion.model_card = card.name
+        completion.latency_s = time.perf_counter() - start
+        if gate is not None:
+            gate.exit(card, completion)
+        span.ok(completion)
+        attempts.append(Attempt(card.name, True, None, completion.latency_s, retry))
+        return completion
 
     async def call_once(
         self,
