@@ -172,11 +172,11 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
     deployment = _get(env, "AZURE_OPENAI_DEPLOYMENT")
     key = _get(env, "AZURE_OPENAI_API_KEY")
     entra = {name: _get(env, f"AZURE_{name.upper()}") for name in ("tenant_id", "client_id", "client_secret")}
-    reasons = []
+    reasons: list[str] = []  # the variables that are missing
     if not endpoint:
-        reasons.append("AZURE_OPENAI_ENDPOINT not set")
+        reasons.append("AZURE_OPENAI_ENDPOINT")
     if not deployment:
-        reasons.append("AZURE_OPENAI_DEPLOYMENT not set")
+        reasons.append("AZURE_OPENAI_DEPLOYMENT")
     settings: dict[str, Any] = {}
     if endpoint:
         settings["endpoint"] = endpoint
@@ -187,9 +187,7 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
     elif all(entra.values()):
         settings.update(entra)
     else:
-        reasons.append(
-            "AZURE_OPENAI_API_KEY (or AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET) not set"
-        )
+        reasons.append("AZURE_OPENAI_API_KEY (or AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET)")
     version = _get(env, "AZURE_OPENAI_API_VERSION") or _get(env, "OPENAI_API_VERSION")
     if version:
         settings["api_version"] = version
@@ -204,7 +202,7 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
         connector="azure-openai",
         settings=settings,
         **profile.fields(),
-        **_disabled(reasons),
+        **_disabled([f"{', '.join(reasons)} not set"] if reasons else []),
     )
 
 

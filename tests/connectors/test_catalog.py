@@ -33,7 +33,10 @@ def test_empty_env_enables_only_the_embedded_model() -> None:
     for partner in ("gpt-4o-mini", "gpt-4o"):
         assert cards[partner].disabled_reason == "OPENAI_API_KEY not set"
         assert "api_key" not in cards[partner].settings
-    assert "AZURE_OPENAI_ENDPOINT not set" in (cards["azure-openai"].disabled_reason or "")
+    assert cards["azure-openai"].disabled_reason == (
+        "AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_API_KEY "
+        "(or AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET) not set"
+    )
     assert not any(n.startswith("inhouse-") for n in cards)
 
 
@@ -88,7 +91,7 @@ def test_azure_with_entra_client_credentials() -> None:
     ("drop", "reason"),
     [
         ("AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_DEPLOYMENT not set"),
-        ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY (or AZURE_TENANT_ID"),
+        ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_KEY (or AZURE_TENANT_ID + AZURE_CLIENT_ID"),
         ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_ENDPOINT not set"),
     ],
 )
