@@ -46,7 +46,9 @@ async def run_ask(
             max_tokens=400,
             temperature=0,
         )
-        if not final.citations:
+        if not final.found or not final.answer.strip():
+            final = found[0]  # the merge failed; fall back to the first grounded answer
+        elif not final.citations:
             final.citations = [c for r in found for c in r.citations]
     raw = [str(c).strip().strip("[]") for c in final.citations]
     valid = doc.view.valid_ids(raw)

@@ -58,7 +58,7 @@ async def run_extract(
 
     async def one(i: int, chunk: Chunk) -> Any:
         value = await ctx.generate_json(
-            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=800
+            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=600
         )
         ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
         return value
@@ -106,7 +106,7 @@ async def _merge_custom(
         f"These JSON values were extracted from consecutive parts of one document ({what}). Merge them "
         f"into one JSON value of the same schema, without duplicates.\n\n{data_block(joined)}"
     )
-    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=1000)
+    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=600)
     try:
         validate(merged, schema)
     except SchemaError as exc:

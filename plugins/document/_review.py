@@ -37,7 +37,7 @@ async def run_review(
             ReviewReply,
             review_prompt(chunk.text, focus, per_chunk),
             system=SYSTEM,
-            max_tokens=700,
+            max_tokens=600,
             temperature=0.2,
         )
         ctx.progress(i + 1, len(chunks), f"reviewed part {i + 1} of {len(chunks)}")

@@ -38,7 +38,7 @@ class _Progress:
 
 
 def _reply_tokens(budget: int, max_words: int | None) -> int:
-    wanted = int(max_words * 1.6) + 32 if max_words else 400
+    wanted = int(max_words * 1.6) + 32 if max_words else 320
     return max(64, min(wanted, budget // 2))
 
 
