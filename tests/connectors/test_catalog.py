@@ -1,6 +1,7 @@
 """The built-in default catalog: which models exist with no configuration, and why some are off."""
 
 import importlib.util
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,21 @@ def test_no_config_file_means_the_default_catalog(tmp_path: Path, monkeypatch: p
 
 def _req(level: Sensitivity) -> Requirements:
     return Requirements(requires=frozenset({"chat"}), sensitivity=level, input_tokens=200, output_tokens=200)
+
+
+async def test_every_enabled_card_builds_its_connector() -> None:
+    env = AZURE_KEY_ENV | {
+        "OPENAI_API_KEY": "sk-x",
+        "DUALTRACK_INHOUSE_BASE_URL": "http://127.0.0.1:9/v1",
+        "DUALTRACK_INHOUSE_MODEL": "qwen",
+    }
+    factories = {ep.name: ep for ep in entry_points(group="dualtrack.connectors")}
+    built = []
+    for card in default_cards(env):
+        if card.enabled:
+            conn = factories[card.connector].load()(card)  # the settings the catalog wrote are accepted
+            built.append(card.name)
+            close = getattr(conn, "aclose", None)
+            if close is not None:
+                await close()
+    assert len(built) == 5 - bool(missing_runtime())
