@@ -16,6 +16,7 @@ from dualtrack import (
     Message,
     ModelTimeoutError,
     Orchestrator,
+    Policy,
     SkillContext,
     plugin,
     skill,
@@ -171,6 +172,21 @@ async def test_prompt_longer_than_window_fails_before_generating(conn: LlamaCppC
     with pytest.raises(ContextLengthError, match="plus up to 4000 for the reply"):
         await conn.complete(ask("Hello", max_tokens=4000))
     assert shared_info(conn)["tokens_generated"] == before
+
+
+async def test_orchestrator_falls_back_when_the_real_count_does_not_fit(
+    conn: LlamaCppConnector, scripted
+) -> None:
+    # ~3200 characters: the router's estimate (~800 tokens) fits 2048, the real count does not.
+    prompt = "7 " * 1600
+    big, fake = scripted("answered elsewhere", name="bigger", context_window=32_000)
+    policy = Policy(pin={"host.generate": [DEFAULT_MODEL_NAME]})
+    async with Orchestrator(models=[default_card(), big], policy=policy, plugins=[]) as orc:
+        result = await orc.generate(prompt)
+    assert result.value == "answered elsewhere"
+    first = result.attempts[0]
+    assert first.model == DEFAULT_MODEL_NAME and "ContextLengthError" in (first.error or "")
+    assert len(fake.calls) == 1
 
 
 async def test_cancelling_the_caller_stops_generation(conn: LlamaCppConnector) -> None:
