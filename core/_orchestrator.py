@@ -26,6 +26,7 @@ from ._result import SkillResult
 from ._router import Policy, Requirements, Router
 from ._sensitivity import Sensitivity
 from ._skills import Skill
+from ._sync import LoopThread
 from ._telemetry import Telemetry
 
 __all__ = ["Orchestrator"]
@@ -96,6 +97,7 @@ class Orchestrator:
             register_settings(card.settings)
         self.on_progress = on_progress
         self.confirm = confirm
+        self._sync = LoopThread()
         self.registry = PluginRegistry()
         self.plugin_errors: dict[str, str] = {}
         if plugins is None:
@@ -228,18 +230,29 @@ class Orchestrator:
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> SkillResult:
-        """Blocking :meth:`invoke` for scripts (not from inside a running event loop)."""
+        """Blocking :meth:`invoke` for scripts and other synchronous code.
+
+        Calls run on a private event loop that lives as long as the orchestrator,
+        so connectors stay warm between calls; :meth:`close` releases them. Use
+        either the blocking or the async API with one orchestrator, not both.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._invoke_and_close(name, arguments, kwargs))
+            return self._sync.run(self.invoke(name, arguments, **kwargs))
         raise UserError("invoke_sync() cannot run inside a running event loop; use `await orc.invoke(...)`")
 
-    async def _invoke_and_close(self, name: str, arguments: Any, kwargs: dict[str, Any]) -> SkillResult:
-        try:
-            return await self.invoke(name, arguments, **kwargs)
-        finally:
-            await self.aclose()
+    def close(self) -> None:
+        """Release connectors used by :meth:`invoke_sync` and stop its loop."""
+        if self._sync.running:
+            self._sync.run(self.aclose())
+            self._sync.stop()
+
+    def __enter__(self) -> Orchestrator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     async def ask(
         self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None

