@@ -229,12 +229,11 @@ async def test_invoke_sync_inside_a_loop_says_what_to_do():
     from dualtrack import UserError
 
     orc = Orchestrator(models=[model_card(ScriptedConnector([]))], plugins=[Demo])
-    with pytest.raises(UserError, match="await orc.invoke"):
+    with pytest.raises(UserError, match=r"await orc\.invoke"):
         orc.invoke_sync("demo.summarize", text="x")
 
 
 def test_invoke_sync_keeps_connectors_warm_until_close():
-    created = []
 
     class Counting(ScriptedConnector):
         closed = False
@@ -243,7 +242,6 @@ def test_invoke_sync_keeps_connectors_warm_until_close():
             self.closed = True
 
     conn = Counting(["one", "two"])
-    created.append(conn)
     with Orchestrator(models=[model_card(conn)], plugins=[Demo]) as orc:
         assert orc.invoke_sync("demo.summarize", text="a").value == "one"
         assert orc.invoke_sync("demo.summarize", text="b").value == "two"
