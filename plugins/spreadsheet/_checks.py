@@ -163,12 +163,20 @@ def close_enough(got: Any, expected: float, *, rounded: bool = False) -> bool:
 def infer_check(request: str, table: Table) -> Check | None:
     """Read a plain single-aggregate request; ``None`` when it is not plain enough to check."""
     text = " ".join(request.lower().replace("'", " ").replace('"', " ").split())
-    ops = [op for op, words in _OPS.items() if any(_has(text, w) for w in words)]
+    matched = {op: [w for w in words if _has(text, w)] for op, words in _OPS.items()}
+    ops = [op for op, hit in matched.items() if hit]
+    if len(ops) > 1:  # in "highest Total", "Total" names a column, not the operation
+        names = {c.name.strip().lower() for c in table.columns}
+        ops = [op for op in ops if any(w not in names for w in matched[op])]
     if len(ops) != 1 or any(_has(text, w) for w in _COMPLEX):
         return None
     op = ops[0]
     mentioned = [c for c in table.columns if _mentions(text, c.name)]
     numeric = [c for c in mentioned if c.numeric]
+    if len(numeric) > 1:  # "total Q3" names the column Q3; "Total" is the operation there, not a column
+        keywords = {w for words in _OPS.values() for w in words}
+        numeric = [c for c in numeric if c.name.strip().lower() not in keywords]
+        mentioned = [c for c in mentioned if c.numeric is False or c in numeric]
     where: list[tuple[Column, str, Any]] = []
     for col in table.columns:
         if col.kind != "text":
@@ -177,7 +185,9 @@ def infer_check(request: str, table: Table) -> Check | None:
         if len(distinct) > 200:
             continue
         hits = [
-            v for v in distinct if v.strip() and _has(text, v.lower()) and not _mentions(v.lower(), col.name)
+            v
+            for v in distinct
+            if v.strip() and _value_in(request, text, v) and not _mentions(v.lower(), col.name)
         ]
         if len(hits) > 1:
             return None
@@ -204,9 +214,16 @@ def infer_check(request: str, table: Table) -> Check | None:
             word, num = thresholds[0]
             where.append((column, _OP_OF[word], float(num.replace(",", "."))))
     for c in mentioned:
-        if c not in numeric and not any(w[0] is c for w in where) and c.kind == "text" and op != "count":
-            return None
+        if c not in numeric and not any(w[0] is c for w in where):
+            return None  # a column is named without a value to match: the request is not plain
     return Check(op, column, where)
+
+
+def _value_in(request: str, text: str, value: str) -> bool:
+    """Whether a category value is named in the request (short codes like "A" must match case too)."""
+    if len(value.strip()) <= 2:
+        return _has(request, value.strip())
+    return _has(text, " ".join(value.lower().split()))
 
 
 def _mentions(text: str, name: str) -> bool:
