@@ -7,7 +7,7 @@ from pathlib import Path
 from dualtrack import ArgumentError, SkillContext
 
 from ._facts import language_of, module_facts, range_facts, symbol_facts, text_facts
-from ._models import CodeFacts, Explanation, ReviewResult
+from ._models import CodeFacts, Explanation, Finding, ReviewResult
 from ._prompts import block, facts_block, numbered, system_prompt
 from ._review import SYSTEM as REVIEW_SYSTEM
 from ._review import ModelReview, anchor, changed_lines, deduplicate, review_prompt
@@ -83,7 +83,7 @@ async def review_file(
 ) -> ReviewResult:
     """Static findings (compile, ruff), then the model's, anchored and deduplicated."""
     result = ReviewResult(path=display)
-    static = []
+    static: list[Finding] = []
     if language_of(path.suffix) == "python":
         static += syntax_findings(source, display)
         result.tools["python"] = "ran"
@@ -93,7 +93,7 @@ async def review_file(
     scope = changed_lines(diff, display) if diff else None
     if diff and scope is None:
         raise ArgumentError("code.review", [("diff", f"the diff does not change {display}")])
-    model_findings = []
+    model_findings: list[Finding] = []
     if use_model:
         prompt = review_prompt(display, source, static, diff)
         reply = await ctx.generate_json(ModelReview, prompt, system=REVIEW_SYSTEM, max_tokens=2500)

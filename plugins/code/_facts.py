@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from dualtrack import ArgumentError
 
@@ -101,7 +101,7 @@ def complexity(nodes: Iterable[ast.AST]) -> int:
     return score
 
 
-def _behaviour(nodes: list[ast.AST]) -> tuple[list[str], list[str], list[str], set[str]]:
+def _behaviour(nodes: Sequence[ast.AST]) -> tuple[list[str], list[str], list[str], set[str]]:
     calls: dict[str, None] = {}
     raises: dict[str, None] = {}
     catches: dict[str, None] = {}
@@ -169,9 +169,8 @@ def _definitions(tree: ast.Module) -> list[Definition]:
     return found
 
 
-def _first_line(node: ast.AST) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
 
 
 def parse(source: str, filename: str = "<code>") -> ast.Module:

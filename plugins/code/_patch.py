@@ -146,11 +146,11 @@ def _find(haystack: list[str], needle: list[str], near: int, start: int) -> int 
     if not needle:
         return min(max(near, start), len(haystack))
     last = len(haystack) - len(needle)
-    for norm in (lambda s: s, lambda s: s.rstrip()):
-        want = [norm(s) for s in needle]
-        order = sorted(range(start, last + 1), key=lambda k: abs(k - near))
+    order = sorted(range(start, last + 1), key=lambda k: abs(k - near))
+    for strip in (False, True):  # exact first, then ignoring trailing whitespace
+        want = [s.rstrip() if strip else s for s in needle]
         for k in order:
-            if [norm(s) for s in haystack[k : k + len(needle)]] == want:
+            if [s.rstrip() if strip else s for s in haystack[k : k + len(needle)]] == want:
                 return k
     return None
 
