@@ -108,6 +108,8 @@ class AzureOpenAIConnector:
         headers = dict(options.pop("extra_headers", None) or {})
         if api_key is not None:
             headers["api-key"] = api_key
+        query: dict[str, str] | None
+        model: str | None
         if api_shape == "deployments":
             base = f"{self.endpoint}/openai/deployments/{quote(deployment, safe='')}"
             query = {"api-version": api_version or DEFAULT_API_VERSION}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -277,7 +277,9 @@ class OpenAIConnector:
             if not self._downgrade_json(err, request):
                 raise err
 
-    async def _stream(self, request: CompletionRequest, assembler: StreamAssembler) -> AsyncIterator[str]:
+    async def _stream(
+        self, request: CompletionRequest, assembler: StreamAssembler
+    ) -> AsyncGenerator[str, None]:
         response = await self._open(request)
         try:
             if "text/event-stream" not in response.headers.get("content-type", "text/event-stream"):
