@@ -59,7 +59,10 @@ class ChatSpan:
         """Make this span current while the connector runs (so its own spans nest under it)."""
         from opentelemetry import trace
 
-        with trace.use_span(self.span, end_on_exit=False):
+        # exceptions are recorded by ok()/fail(), redacted; the raw ones may carry secrets
+        with trace.use_span(
+            self.span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+        ):
             yield
 
     def ok(self, completion: Completion) -> None:
