@@ -1,9 +1,10 @@
 """Splitting long documents along headings and token budgets, and bounded fan-out.
 
 Token counts are estimated at about four characters a token, the same rule the
-router uses. The default budget keeps a chunk plus instructions plus a reply
-inside a 2k-token window (the smallest window an in-house model is likely to
-have); callers with larger models pass a larger ``chunk_tokens``.
+router uses. The default budget of 800 estimated tokens leaves room, inside a
+2k-token window (the embedded model's), for the instructions, a reply of a few
+hundred tokens and a real tokenizer counting some 10-20% more than the estimate.
+Callers with larger models pass a larger ``chunk_tokens``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ __all__ = [
     "truncate",
 ]
 
-DEFAULT_CHUNK_TOKENS = 1000
+DEFAULT_CHUNK_TOKENS = 800
 """Document tokens per model call when the caller does not say."""
 MIN_CHUNK_TOKENS = 100
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")

@@ -33,7 +33,7 @@ __all__ = [
     "TableResult",
 ]
 
-_SOURCE = Field(default_factory=list, description="Ids of the blocks this comes from, e.g. ['p4']")
+_SOURCE: Any = Field(default_factory=list, description="Ids of the blocks this comes from, e.g. ['p4']")
 
 
 class Citation(BaseModel):
@@ -50,6 +50,9 @@ class SummaryResult(BaseModel):
     bullets: list[str] = Field(default_factory=list)
     cited: list[str] = Field(default_factory=list)
     chunks: int = 1
+    fallback_parts: int = Field(
+        default=0, description="Parts summarized extractively because no model gave a usable summary"
+    )
     output: str | None = None
 
 

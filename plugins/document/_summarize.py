@@ -8,13 +8,14 @@ from pathlib import Path
 import docx
 from docx.document import Document
 
-from dualtrack import SkillContext
+from dualtrack import NoRouteError, SkillContext
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, estimate, gather_bounded, truncate
 from ._markdown import parse_markdown
 from ._models import SummaryResult
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, reduce_prompt, summary_prompt
+from ._quality import clean_summary, extractive_summary, is_unusable, merge_bullets
 from ._writer import Inserter
 
 __all__ = ["cited_ids", "run_summarize"]
@@ -38,7 +39,7 @@ class _Progress:
 
 
 def _reply_tokens(budget: int, max_words: int | None) -> int:
-    wanted = int(max_words * 1.6) + 32 if max_words else 320
+    wanted = int(max_words * 1.6) + 32 if max_words else 256
     return max(64, min(wanted, budget // 2))
 
 
@@ -64,12 +65,34 @@ async def run_summarize(
     reply = _reply_tokens(budget, max_words)
     progress = _Progress(ctx, len(chunks) + (1 if len(chunks) > 1 else 0))
 
+    fallbacks = 0
+
+    async def usable(prompt: str, source: str, fallback: str) -> str:
+        """A cleaned model summary; another model if the first echoes or loops; else ``fallback``."""
+        nonlocal fallbacks
+        excluded: list[str] = []
+        for _ in range(2):
+            try:
+                done = await ctx.generate(
+                    prompt, system=SYSTEM, max_tokens=reply, temperature=0.2, exclude=excluded
+                )
+            except NoRouteError:
+                if not excluded:
+                    raise
+                break
+            text = clean_summary(done.text)
+            if not is_unusable(text, source):
+                return text
+            excluded.append(done.model_card or "")
+        fallbacks += 1
+        return fallback
+
     async def summarize_chunk(i: int, chunk: Chunk) -> str:
         part = f"part {i + 1} of {len(chunks)}" + (f" (section '{chunk.heading}')" if chunk.heading else "")
         prompt = summary_prompt(chunk.text, style, max_words, part if len(chunks) > 1 else "")
-        done = await ctx.generate(prompt, system=SYSTEM, max_tokens=reply, temperature=0.2)
+        text = await usable(prompt, chunk.text, extractive_summary(chunk.text))
         progress.step(f"summarized {part}")
-        return done.text.strip()
+        return text
 
     level = await gather_bounded(chunks, summarize_chunk, concurrency=concurrency)
     while len(level) > 1:
@@ -79,18 +102,20 @@ async def run_summarize(
         async def combine(_i: int, group: list[str]) -> str:
             if len(group) == 1:
                 return group[0]
-            done = await ctx.generate(
-                reduce_prompt(group, style, max_words), system=SYSTEM, max_tokens=reply, temperature=0.2
-            )
+            text = await usable(reduce_prompt(group, style, max_words), "", merge_bullets(group))
             progress.step(f"combined {len(group)} partial summaries")
-            return done.text.strip()
+            return text
 
         level = await gather_bounded(groups, combine, concurrency=concurrency)
     summary = level[0]
     progress.ctx.progress(progress.total, progress.total, "summary ready")
     bullets = [b.text for b in parse_markdown(summary) if b.kind in ("bullet", "number")]
     result = SummaryResult(
-        summary=summary, bullets=bullets, cited=doc.view.valid_ids(cited_ids(summary)), chunks=len(chunks)
+        summary=summary,
+        bullets=bullets,
+        cited=doc.view.valid_ids(cited_ids(summary)),
+        chunks=len(chunks),
+        fallback_parts=fallbacks,
     )
     if target is not None:
         result.output = _write_summary(doc.document, doc.path.stem, summary, target)

@@ -151,11 +151,8 @@ def resolve_targets(
             and not paragraphs
         ):
             continue
-        heading = (
-            view.get(block.section).text
-            if block is not None and block.section and view.get(block.section)
-            else ""
-        )
+        head = view.get(block.section) if block is not None and block.section else None
+        heading = head.text if head is not None else ""
         ps = [p for p in view.elements[key] if paragraph_text(p).strip()]
         for n, p in enumerate(ps, 1):
             units.append(Unit(key if len(ps) == 1 else f"{key}.p{n}", p, heading))
