@@ -250,7 +250,8 @@ class OpenAIConnector:
             return False
         if type(err) not in (ConnectorError, ServerError) or err.status_code not in (400, 422, 500):
             return False
-        if "json_schema" not in (err.body or "") and "response_format" not in (err.body or ""):
+        body = err.body or ""
+        if "json_schema" not in body or "json_object" not in body:  # "expected 'text' or 'json_object'"
             return False
         _log.info("%s rejected response_format json_schema; using json_object from now on", self._where)
         self._json_mode = "json_object"

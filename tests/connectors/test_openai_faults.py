@@ -194,3 +194,13 @@ async def test_forced_json_schema_mode_does_not_fall_back(connector: Make) -> No
     conn = connector("json-schema-reject", json_mode="json_schema")
     with pytest.raises(ServerError):
         await conn.complete(req(json_schema={"type": "object"}))
+
+
+async def test_rejected_schema_content_does_not_switch_modes(
+    connector: Make, fault_server: FaultServer
+) -> None:
+    conn = connector("schema-invalid")
+    for _ in range(2):
+        with pytest.raises(ConnectorError, match="Invalid schema"):
+            await conn.complete(req(json_schema={"type": "object"}))
+    assert [r.body["response_format"]["type"] for r in fault_server.requests[-2:]] == ["json_schema"] * 2

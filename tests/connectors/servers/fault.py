@@ -346,9 +346,21 @@ class FaultServer:
     ) -> web.StreamResponse:
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":  # what llama-cpp-python's server answers
-            msg = "1 validation error: ('body', 'response_format', 'type') Input should be 'text' or 'json_object'"
+            msg = (  # the shape of llama-cpp-python's answer
+                "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+            )
             return web.json_response({"error": {"message": msg, "type": "internal_server_error"}}, status=500)
         return web.json_response(_completion('{"name": "Ada", "age": 36}'))
+
+    async def _s_schema_invalid(self, request: web.Request, body: Any, stream: bool) -> web.StreamResponse:
+        err = {
+            "message": "Invalid schema for response_format 'reply': 'required' is required to be supplied",
+            "type": "invalid_request_error",
+            "param": "response_format",
+            "code": None,
+        }
+        return web.json_response({"error": err}, status=400)
 
 
 def _completion(text: str) -> dict[str, Any]:
