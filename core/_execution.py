@@ -30,10 +30,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ._cards import Connector, ModelCard
 from ._circuit import CircuitBreaker
@@ -50,6 +47,7 @@ from ._errors import (
 )
 from ._messages import Completion, CompletionRequest, TextCallback
 from ._redact import redact
+from ._retry import Attempt, RetryPolicy, backoff
 from ._sensitivity import Sensitivity
 from ._telemetry import Telemetry
 
@@ -57,75 +55,6 @@ __all__ = ["Attempt", "Executor", "Gate", "RetryPolicy"]
 
 _log = logging.getLogger("dualtrack")
 
-
-class RetryPolicy(BaseModel):
-    """How hard to try each model, and for how long.
-
-    Attributes:
-        max_retries: Retries per model after the first attempt, for retryable errors.
-        base_delay_s: First backoff delay; doubles per retry, with full jitter.
-        max_delay_s: Cap on one backoff. A ``Retry-After`` longer than this moves
-            on to the next candidate instead of waiting.
-        attempt_timeout_s: Timeout of one attempt when the request sets none.
-        deadline_s: Overall deadline of one skill call across all its model
-            calls, attempts, backoffs and fallbacks.
-        breaker_threshold: Failures within ``breaker_window_s`` that open a circuit.
-        breaker_window_s: The breaker's sliding window.
-        breaker_cooldown_s: How long a circuit stays open before a probe.
-        breaker_failure_ratio: Share of calls in the window that must have failed
-            for the circuit to open (so a busy model with rare errors stays closed).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_retries: int = Field(default=2, ge=0)
-    base_delay_s: float = Field(default=0.5, ge=0)
-    max_delay_s: float = Field(default=20.0, ge=0)
-    attempt_timeout_s: float = Field(default=120.0, gt=0)
-    deadline_s: float = Field(default=300.0, gt=0)
-    breaker_threshold: int = Field(default=5, ge=1)
-    breaker_window_s: float = Field(default=60.0, gt=0)
-    breaker_cooldown_s: float = Field(default=30.0, ge=0)
-    breaker_failure_ratio: float = Field(default=0.5, ge=0, le=1)
-
-
-@dataclass(slots=True, frozen=True)
-class Attempt:
-    """One try of one model (or a candidate skipped without a call).
-
-    Attributes:
-        model: The card name.
-        ok: Whether it produced the completion.
-        error: The error type and (redacted) message, or why it was skipped.
-        duration_s: Wall time.
-        retry: 0 for the first try of this model, then 1, 2, ...
-        error_type: The error's class name, or why no call was made: ``CircuitOpen``,
-            ``Budget``, ``Clearance``, ``Deadline``, ``WindowTooSmall``,
-            ``ConnectorUnavailable`` or ``Rejected``; ``None`` when ok.
-    """
-
-    model: str
-    ok: bool
-    error: str | None
-    duration_s: float
-    retry: int = 0
-    error_type: str | None = None
-
-    @property
-    def called(self) -> bool:
-        """Whether a request actually went to the model (skips are not calls)."""
-        return self.ok or self.error_type not in _SKIPS
-
-    def describe(self) -> str:
-        """A one-line account, e.g. ``gpt-4o retry 1: RateLimitError: slow down (0.12 s)``."""
-        what = "ok" if self.ok else (self.error or "failed")
-        again = f" retry {self.retry}" if self.retry else ""
-        return f"{self.model}{again}: {what} ({self.duration_s:.2f} s)"
-
-
-_SKIPS = frozenset(
-    {"CircuitOpen", "Budget", "Clearance", "Deadline", "WindowTooSmall", "ConnectorUnavailable"}
-)
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -501,15 +430,7 @@ class Executor:
         return done, attempts
 
     def _backoff(self, retry: int, retry_after: float | None) -> float | None:
-        r = self.retry
-        if retry_after is not None:
-            if retry_after > r.max_delay_s:
-                return None  # the server wants longer than we wait: try another model
-            return min(
-                max(retry_after, 0.0) + self.rng.uniform(0, r.base_delay_s / 4),
-                max(retry_after, r.max_delay_s),
-            )
-        return self.rng.uniform(0, min(r.max_delay_s, r.base_delay_s * (2**retry)))
+        return backoff(self.retry, self.rng, retry, retry_after)
 
 
 class _Stream:

@@ -124,7 +124,10 @@ class SqliteLedger:
             "FROM usage WHERE day >= ? GROUP BY day, model, track, skill ORDER BY day, model, track, skill",
             (since,),
         )
-        return [UsageRow(*row[:4], int(row[4]), int(row[5]), int(row[6]), float(row[7])) for row in cur]
+        return [
+            UsageRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5]), int(r[6]), float(r[7]))
+            for r in cur
+        ]
 
     def raw(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The most recent individual calls, newest first (for audits)."""
