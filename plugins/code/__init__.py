@@ -24,7 +24,8 @@ from ._models import (
     TestsResult,
 )
 from ._plugin import CodePlugin
-from ._sandbox import RunResult, Sandbox, SandboxLimits
+from ._process import RunResult, SandboxLimits
+from ._sandbox import Sandbox
 
 __all__ = [
     "CodeFacts",

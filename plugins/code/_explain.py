@@ -6,7 +6,8 @@ from pathlib import Path
 
 from dualtrack import ArgumentError, SkillContext
 
-from ._facts import language_of, module_facts, range_facts, symbol_facts, text_facts
+from ._facts import module_facts, range_facts, symbol_facts
+from ._languages import language_of, text_facts
 from ._models import CodeFacts, Explanation, Finding, ReviewResult
 from ._prompts import block, facts_block, numbered, system_prompt
 from ._review import SYSTEM as REVIEW_SYSTEM

@@ -65,25 +65,48 @@ def _is_local_address(address: Any) -> bool:
     return _is_loopback_host(address[0])
 
 
-def install(root: str, log_path: str, allow_subprocess: bool = False) -> None:
-    """Refuse network, writes outside ``root`` and (optionally) new processes.
+def _read_roots(base: str) -> tuple[str, ...]:
+    """Where code may read when reads are restricted: the sandbox, the interpreter, system libraries."""
+    own = f"/proc/{os.getpid()}"  # not other processes' /proc entries: their environ may hold secrets
+    roots = {base, "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", own, "/dev", "/sys"}
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path):
+        if p and os.path.isabs(p):
+            roots.add(os.path.realpath(p))
+    roots.add(os.path.dirname(os.path.realpath(sys.executable)))
+    return tuple(sorted(roots))
+
+
+def install(root: str, log_path: str, allow_subprocess: bool = False, restrict_reads: bool = False) -> None:
+    """Refuse network, writes outside ``root`` and (optionally) new processes and reads.
 
     Args:
         root: The sandbox directory; writes are allowed only below it.
         log_path: A file below ``root`` where each refusal is recorded.
         allow_subprocess: Whether child processes may be started.
+        restrict_reads: Refuse reading files outside the sandbox, the interpreter's
+            own folders and system libraries (so a test cannot read the user's home
+            folder and echo secrets into output that goes back to a model).
     """
     base = os.path.realpath(root)
     prefix = base + os.sep
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     active = [False]
+    readable = _read_roots(base) if restrict_reads else ()
+
+    def resolve(path: Any) -> str:
+        return os.path.realpath(os.path.join(os.getcwd(), os.fsdecode(path)))
 
     def inside(path: Any) -> bool:
         if isinstance(path, int):
             return True  # an already-open descriptor: its opening was checked
-        text = os.fsdecode(path)
-        full = os.path.realpath(os.path.join(os.getcwd(), text))
+        full = resolve(path)
         return full == base or full.startswith(prefix) or full in _WRITE_DEVICES
+
+    def may_read(path: Any) -> bool:
+        if not readable or isinstance(path, int):
+            return True
+        full = resolve(path)
+        return any(full == r or full.startswith(r.rstrip(os.sep) + os.sep) for r in readable)
 
     def refuse(what: str) -> None:
         message = f"sandbox refused {what}"
@@ -99,8 +122,15 @@ def install(root: str, log_path: str, allow_subprocess: bool = False) -> None:
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )
-            if writing and path is not None and not inside(path):
+            if path is None:
+                return
+            if writing and not inside(path):
                 refuse(f"writing {os.fsdecode(path)!r} outside the sandbox")
+            if not writing and not may_read(path):
+                refuse(f"reading {os.fsdecode(path)!r} outside the sandbox")
+        elif event in ("os.listdir", "os.scandir"):
+            if args and args[0] is not None and not may_read(args[0]):
+                refuse(f"listing {os.fsdecode(args[0])!r} outside the sandbox")
         elif event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
             address = args[1] if len(args) > 1 else None
             if not _is_local_address(address):

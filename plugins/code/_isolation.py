@@ -3,8 +3,9 @@
 The strongest layer is Linux namespaces through the ``unshare`` tool: a new
 network namespace (only a loopback interface, so nothing can leave the machine),
 a new mount namespace in which every mount outside the sandbox directory is
-remounted read-only, and a new PID namespace (killing its first process kills
-every process the run started). What works is probed once per process, by
+remounted read-only, and a new PID namespace with its own ``/proc`` (killing its
+first process kills every process the run started, and other processes'
+environments, which may hold secrets, are not visible). What works is probed once per process, by
 running the real boot script and checking that a write outside the sandbox fails.
 """
 
@@ -25,6 +26,7 @@ __all__ = ["BOOT_SCRIPT", "Isolation", "detect_isolation", "process_count"]
 BOOT_SCRIPT = r"""
 sb="$1"; shift
 mount --make-rprivate / 2>/dev/null
+mount -t proc proc /proc 2>/dev/null
 mount --bind "$sb" "$sb" || { echo "sandbox: cannot bind $sb" >&2; exit 97; }
 awk '$4 !~ /^ro/ {print $2}' /proc/self/mounts | while read -r mp; do
   case "$mp" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/pts|"$sb") continue;; esac
@@ -34,15 +36,13 @@ ip link set lo up 2>/dev/null
 exec "$@"
 """
 
+_FULL = ("network namespace", "read-only filesystem outside the sandbox", "pid namespace with its own /proc")
 _VARIANTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child"),
-        ("network namespace", "read-only filesystem outside the sandbox", "pid namespace"),
+        _FULL,
     ),
-    (
-        ("--net", "--mount", "--pid", "--fork", "--kill-child"),
-        ("network namespace", "read-only filesystem outside the sandbox", "pid namespace"),
-    ),
+    (("--net", "--mount", "--pid", "--fork", "--kill-child"), _FULL),
     (("--user", "--map-root-user", "--net"), ("network namespace",)),
     (("--net",), ("network namespace",)),
 )
@@ -97,9 +97,9 @@ def _probe(prefix: list[str], uses_boot: bool) -> bool:
         tempfile.TemporaryDirectory(prefix="dualtrack-probe-out-") as outer,
     ):
         outside = Path(outer) / "escaped"
-        script = 'echo ok > "$1/inside" && { echo x > "$2"; } 2>/dev/null; exit 0'
+        script = 'echo ok > "$1/inside" && { echo x > "$2"; } 2>/dev/null; test ! -e "/proc/$3"'
         if uses_boot:
-            test = ["sh", "-c", script, "sh", inner, str(outside)]
+            test = ["sh", "-c", script, "sh", inner, str(outside), str(os.getpid())]
             argv = [*prefix, "sh", "-c", BOOT_SCRIPT, "sh", inner, *test]
         else:
             check = "import socket,sys; sys.exit(0 if len(socket.if_nameindex()) <= 1 else 1)"

@@ -164,6 +164,7 @@ class CodePlugin:
         files: list[str] | None = None,
         apply: bool = False,
         allow_test_edits: bool = False,
+        allow_processes: bool = False,
         timeout_s: float = 120.0,
     ) -> FixResult:
         """Propose a diff for a failing command and return it only once the command passes.
@@ -176,6 +177,8 @@ class CodePlugin:
             files: Extra files (relative to the project) to show the model.
             apply: Write the verified diff to the project's files (atomically, per file).
             allow_test_edits: Let the diff change tests and test configuration.
+            allow_processes: Let Python code run by the command start processes (for test
+                suites that run subprocesses); refused by default.
             timeout_s: Wall-clock limit of each sandboxed run of the command.
 
         Returns:
@@ -192,7 +195,9 @@ class CodePlugin:
                     "code.fix", [("command", "give the failing command, or test output naming test files")]
                 )
             argv = derived
-        limits = SandboxLimits(timeout_s=timeout_s, cpu_s=max(1, int(timeout_s)))
+        limits = SandboxLimits(
+            timeout_s=timeout_s, cpu_s=max(1, int(timeout_s)), allow_subprocess=allow_processes
+        )
         return await fix_project(
             ctx, root, argv, test_output or "", list(files or []), limits,
             apply=apply, allow_test_edits=allow_test_edits,

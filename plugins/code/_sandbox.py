@@ -14,26 +14,34 @@ What it enforces, and what it does not:
   Always, the audit hook refuses Python writes outside the sandbox, ``HOME``
   and ``TMPDIR`` point inside it, and the user's files are never the working copy.
   Without namespaces, native code (ctypes, C extensions) can bypass the hook.
+* **Reads** (``restrict_reads``, used for generated tests): the hook refuses
+  Python reads outside the sandbox, the interpreter's folders and system
+  libraries, so a test cannot copy the user's secrets into output that goes back
+  to a model. With a PID namespace, ``/proc`` shows only the run's own processes.
 * **Processes**: the hook refuses ``subprocess``/``fork``/``exec`` in Python code
   unless the run allows them.
 * **Environment**: only a minimal allow-list reaches the run (no tokens, keys, proxies).
+
+Not covered: the hook is Python-level, so without namespaces native code can
+bypass it; pytest's report is written by the sandboxed process, so a test built
+to forge it (write the report, then ``os._exit(0)``) is not detected; CPU time
+is limited per process, not per process tree.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._isolation import Isolation, detect_isolation, process_count
+from ._process import RunResult, SandboxLimits, limiter, read_tail, wait
 
 __all__ = ["RunResult", "Sandbox", "SandboxLimits"]
 
@@ -58,81 +66,6 @@ _MAX_COPY_BYTES = 200 * 1024 * 1024
 _GUARD_LOG = ".sandbox-refusals.log"
 
 
-@dataclass(frozen=True, slots=True)
-class SandboxLimits:
-    """Limits of one sandboxed run.
-
-    Attributes:
-        timeout_s: Wall-clock seconds before the run is killed.
-        cpu_s: CPU seconds (``RLIMIT_CPU``).
-        memory_mb: Address space in MiB (``RLIMIT_AS``).
-        file_size_mb: Largest file the run may write, in MiB (``RLIMIT_FSIZE``).
-        max_processes: Processes the run may add (``RLIMIT_NPROC``).
-        open_files: Open descriptors (``RLIMIT_NOFILE``).
-        allow_subprocess: Whether Python code in the run may start processes.
-        output_bytes: How much of stdout/stderr is kept.
-    """
-
-    timeout_s: float = 60.0
-    cpu_s: int = 60
-    memory_mb: int = 2048
-    file_size_mb: int = 64
-    max_processes: int = 64
-    open_files: int = 512
-    allow_subprocess: bool = False
-    output_bytes: int = 60_000
-
-
-@dataclass(slots=True)
-class RunResult:
-    """What one sandboxed run did.
-
-    Attributes:
-        argv: The command as given (before isolation wrapping).
-        returncode: The exit status (negative: killed by that signal).
-        stdout: The kept part of standard output.
-        stderr: The kept part of standard error.
-        timed_out: Whether the wall-clock timeout killed it.
-        cpu_limited: Whether it used up its CPU seconds (``RLIMIT_CPU``).
-        duration_s: Wall time.
-        refusals: Operations the guard refused (network, writes, processes).
-        isolation: The layers that were in effect.
-    """
-
-    argv: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False
-    cpu_limited: bool = False
-    duration_s: float = 0.0
-    refusals: list[str] = field(default_factory=list)
-    isolation: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Exit status 0 and not timed out."""
-        return self.returncode == 0 and not self.timed_out
-
-    @property
-    def status(self) -> str:
-        """``passed``, ``failed``, ``timeout``, ``cpu-limit`` or ``killed``."""
-        if self.timed_out:
-            return "timeout"
-        if self.returncode == 0:
-            return "passed"
-        if self.cpu_limited or self.returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            return "cpu-limit"
-        if self.returncode < 0 or self.returncode in (128 + signal.SIGKILL,):
-            return "killed"
-        return "failed"
-
-    def output(self, limit: int = 6000) -> str:
-        """Standard output then error, trimmed to the last ``limit`` characters."""
-        text = (self.stdout + ("\n" + self.stderr if self.stderr.strip() else "")).strip()
-        return text if len(text) <= limit else "...\n" + text[-limit:]
-
-
 class Sandbox:
     """A temporary directory plus a way to run commands in it, isolated.
 
@@ -155,7 +88,8 @@ class Sandbox:
         guard = Path(__file__).with_name("_guard.py").read_text(encoding="utf-8")
         call = (
             f"\ninstall({str(self.root)!r}, {str(self.root / _GUARD_LOG)!r}, "
-            f"allow_subprocess={self.limits.allow_subprocess!r})\n"
+            f"allow_subprocess={self.limits.allow_subprocess!r}, "
+            f"restrict_reads={self.limits.restrict_reads!r})\n"
         )
         (self.root / "boot" / "sitecustomize.py").write_text(guard + call, encoding="utf-8")
 
@@ -266,22 +200,22 @@ class Sandbox:
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
-                    preexec_fn=_limiter(lim, nproc),
+                    preexec_fn=limiter(lim, nproc),
                 )
             except OSError as exc:
                 return RunResult(list(argv), 127, "", f"cannot start {command[0]!r}: {exc}")
-            returncode, cpu_used = _wait(proc, lim.timeout_s)
+            returncode, cpu_used = wait(proc, lim.timeout_s)
             if returncode is None:
                 timed_out = True
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                returncode, cpu_used = _wait(proc, None)
+                returncode, cpu_used = wait(proc, None)
         layers = [*isolation.layers, "audit-hook guard", "resource limits", "scrubbed environment"]
         return RunResult(
             argv=list(argv),
             returncode=returncode or 0,
-            stdout=_read_tail(out_path, lim.output_bytes),
-            stderr=_read_tail(err_path, lim.output_bytes),
+            stdout=read_tail(out_path, lim.output_bytes),
+            stderr=read_tail(err_path, lim.output_bytes),
             timed_out=timed_out,
             cpu_limited=not timed_out and returncode != 0 and cpu_used >= lim.cpu_s - 0.25,
             duration_s=time.perf_counter() - start,
@@ -293,58 +227,5 @@ class Sandbox:
         log = self.root / _GUARD_LOG
         if not log.is_file():
             return []
-        lines = _read_tail(log, 20_000).splitlines()
+        lines = read_tail(log, 20_000).splitlines()
         return list(dict.fromkeys(line for line in lines if line.strip()))[:50]
-
-
-def _limiter(lim: SandboxLimits, nproc: int):  # type: ignore[no-untyped-def]
-    cpu, mem, fsize = lim.cpu_s, lim.memory_mb * 1024 * 1024, lim.file_size_mb * 1024 * 1024
-
-    wanted = [
-        (resource.RLIMIT_CPU, cpu, cpu + 1),
-        (resource.RLIMIT_AS, mem, mem),
-        (resource.RLIMIT_FSIZE, fsize, fsize),
-        (resource.RLIMIT_NOFILE, lim.open_files, lim.open_files),
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_NPROC, nproc, nproc),
-    ]
-    limits = []
-    for which, soft, hard in wanted:  # never ask for more than the current hard limit
-        current = resource.getrlimit(which)[1]
-        if current != resource.RLIM_INFINITY:
-            soft, hard = min(soft, current), min(hard, current)
-        limits.append((which, (soft, hard)))
-
-    def apply() -> None:  # runs in the child between fork and exec: setrlimit calls only
-        for which, pair in limits:
-            resource.setrlimit(which, pair)
-
-    return apply
-
-
-def _wait(proc: subprocess.Popen[bytes], timeout: float | None) -> tuple[int | None, float]:
-    """Wait for ``proc``; return its exit code (``None`` on timeout) and CPU seconds used."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_utime + usage.ru_stime
-        if deadline is not None and time.monotonic() >= deadline:
-            return None, 0.0
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _read_tail(path: Path, limit: int) -> str:
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            if size > limit:
-                fh.seek(size - limit)
-            data = fh.read(limit)
-    except OSError:
-        return ""
-    text = data.decode("utf-8", "replace")
-    return text if size <= limit else "...[output truncated]...\n" + text

@@ -12,7 +12,7 @@ passed there is returned (so failing tests are removed, never returned).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dualtrack import Message, NoRouteError, SkillContext, atomic_write, tags
@@ -89,7 +89,7 @@ async def _run(target: TestTarget, code: str, filename: str, limits: SandboxLimi
         return f"the reply is not valid Python ({problem})"
 
     def go() -> PytestRun:
-        with Sandbox(limits) as sb:
+        with Sandbox(replace(limits, restrict_reads=True)) as sb:
             if target.top.is_file():  # a plain module: bring its sibling modules along
                 for sibling in sorted(target.top.parent.glob("*.py")):
                     sb.copy_in(sibling)

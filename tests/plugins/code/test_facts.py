@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dualtrack import ArgumentError
-from dualtrack.plugins.code._facts import complexity, module_facts, range_facts, symbol_facts, text_facts
+from dualtrack.plugins.code._facts import complexity, module_facts, range_facts, symbol_facts
+from dualtrack.plugins.code._languages import text_facts
 
 SOURCE = '''\
 import os.path

@@ -153,3 +153,28 @@ def test_copy_skips_caches_and_symlinks(project: Path, tmp_path: Path) -> None:
         assert (copied / "ops.py").is_file()
         assert not (copied / "__pycache__").exists()
         assert not (copied / "link.py").exists()
+
+
+@both
+def test_restricted_reads_keep_home_and_other_processes_private(
+    namespaces: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    secret_file = tmp_path / "credentials"
+    secret_file.write_text("token-in-a-file")
+    monkeypatch.setenv("DUALTRACK_TEST_SECRET", "token-in-the-environment")
+    code = (
+        "import json, os\n"
+        f"print(json.dumps([1, 2]))\n"  # the standard library still imports
+        f"for path in ({str(secret_file)!r}, '/proc/{os.getpid()}/environ'):\n"
+        "    try:\n"
+        "        print(open(path, 'rb').read())\n"
+        "    except OSError as exc:\n"
+        "        print(type(exc).__name__)\n"
+    )
+    result, _ = _run(code, namespaces, restrict_reads=True)
+    out = result.stdout  # type: ignore[attr-defined]
+    assert out.startswith("[1, 2]")
+    assert "token-in-a-file" not in out and "token-in-the-environment" not in out
+    assert any(str(secret_file) in r for r in result.refusals)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ import pytest
 
 from dualtrack import Orchestrator
 from dualtrack.plugins.code import CodePlugin, TestsResult
+from dualtrack.plugins.code._isolation import Isolation
 from dualtrack.plugins.code._sandbox import Sandbox
 from dualtrack.testing import ScriptedConnector, model_card
 
@@ -146,7 +147,14 @@ async def test_without_a_stronger_model_failing_tests_are_removed(project: Path,
     conn.assert_complete()
 
 
-async def test_escape_attempts_are_stopped_and_reported(project: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("namespaces", [True, False], ids=["namespaces", "guard-only"])
+async def test_escape_attempts_are_stopped_and_reported(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, namespaces: bool
+) -> None:
+    if not namespaces:  # as on a machine without unshare: only the in-process guard and limits
+        monkeypatch.setattr(
+            "dualtrack.plugins.code._sandbox.detect_isolation", lambda: Isolation((), (), False)
+        )
     home_target = Path.home() / f".dualtrack-escape-{tmp_path.name}"
     marker = tmp_path / "spawned-marker"
     escape = f"""\
@@ -197,6 +205,7 @@ def test_spawn():
     assert str(home_target) in refusals
     assert "os.system" in refusals
     assert second.status == "timeout"
+    assert ("network namespace" in value.isolation) is namespaces
     assert snapshot(project) == before
     assert not home_target.exists() and not marker.exists()
     assert value.passed == ["test_ops.py::test_ok"]
