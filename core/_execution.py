@@ -12,10 +12,12 @@ Rules, in the order they are applied to each candidate:
    before the call, atomically with reserving what the call may spend.
 5. **Retries.** Retryable errors (rate limits, 5xx, timeouts, malformed replies)
    are retried with exponential backoff and full jitter, waiting at least the
-   server's ``Retry-After``; then the next candidate is tried. Authentication
-   failures move straight to the next candidate; a context-length error moves
-   to the next candidate with a larger window. Content-filter refusals and other
-   client errors are raised as they are: another model would not fix them.
+   server's ``Retry-After``; then the next candidate is tried. Other errors of
+   one model (rejected credentials, a 404 deployment, a 400 its API dislikes)
+   move straight to the next candidate; a context-length error moves to the
+   next candidate with a larger window. A content-filter refusal is raised as
+   it is: sending the same content to another model to get past a filter is
+   not a fallback.
 6. **Streaming.** Once any text reached the host's ``on_text``, the call is
    neither retried nor moved to another model (the host would see text twice);
    the error is raised with a note. Text a stale attempt emits after it ended is
@@ -38,7 +40,6 @@ from ._decision import RouteDecision
 from ._discovery import create_connector
 from ._errors import (
     AllAttemptsFailedError,
-    AuthenticationError,
     ConnectorError,
     ContentFilterError,
     ContextLengthError,
@@ -210,11 +211,11 @@ class Executor:
         for cand in decision.candidates:
             card = self.cards.get(cand.model)
             if card is None or not card.enabled or card.clearance < level:
-                why = "not in the catalog" if card is None else "disabled"
+                why, kind = ("not in the catalog" if card is None else "disabled"), "Rejected"
                 if card is not None and card.clearance < level:
-                    why = f"clearance {card.clearance.value} < {level.value}"
+                    why, kind = f"clearance {card.clearance.value} < {level.value}", "Clearance"
                     _log.error("refused to send %s data to %s (%s)", level.value, card.name, why)
-                attempts.append(Attempt(cand.model, False, f"refused: {why}", 0.0, 0, "Clearance"))
+                attempts.append(Attempt(cand.model, False, f"refused: {why}", 0.0, 0, kind))
                 continue
             if too_small is not None and card.context_window <= too_small:
                 attempts.append(
@@ -373,12 +374,10 @@ class Executor:
             if stream is not None and stream.chars:
                 _note(err, f"after {stream.chars} characters were streamed; not retried so no text repeats")
                 raise _Abort(err) from None
-            if isinstance(err, ContextLengthError) or not (
-                err.retryable or isinstance(err, AuthenticationError)
-            ):
+            if isinstance(err, ContextLengthError | ContentFilterError):
                 raise err from None
             delay = self._backoff(retry, getattr(err, "retry_after", None))
-            if isinstance(err, AuthenticationError) or retry >= retries or delay is None:
+            if not err.retryable or retry >= retries or delay is None:
                 raise _Fallback() from err
             if self.clock() + delay >= deadline:
                 raise _Fallback() from err

@@ -10,6 +10,7 @@ from dualtrack import (
     AuthenticationError,
     Completion,
     CompletionRequest,
+    ConnectorError,
     ContentFilterError,
     ContextLengthError,
     MalformedResponseError,
@@ -162,6 +163,15 @@ async def test_content_filter_is_raised_not_shopped_around():
     with pytest.raises(ContentFilterError, match="refused") as err:
         await orc.invoke("demo.echo", text="x")
     assert err.value.model == "a" and lax.calls == []
+
+
+async def test_a_client_error_of_one_model_moves_on_without_retrying():
+    broken = ScriptedConnector([ConnectorError("404 deployment not found", status_code=404)])
+    other = ScriptedConnector(["other"])
+    orc, ft = make([model_card(broken, name="a", quality=1.0), model_card(other, name="b", quality=0.0)])
+    res = await orc.invoke("demo.echo", text="x")
+    assert res.value == "other" and ft.sleeps == [] and len(broken.calls) == 1
+    assert res.attempts[0].error_type == "ConnectorError"
 
 
 async def test_connector_bugs_propagate_unchanged():
