@@ -13,10 +13,11 @@ import httpx
 
 from dualtrack import Completion, CompletionRequest, ConnectorError, ModelCard, ServerError
 
-from .._http import AiohttpSession, HttpSession, HttpStream, HttpxSession, Redactor, safe_url
+from .._http import HttpSession, HttpStream, Redactor, safe_url
 from ._errors import error_from_response, malformed
 from ._settings import HTTP_SETTINGS, check_base_url, check_keys, http_options
 from ._sse import StreamAssembler, read_stream
+from ._transport import AiohttpSession, HttpxSession
 from ._wire import JsonMode, StrictMode, parse_completion, request_body
 
 __all__ = ["DEFAULT_BASE_URL", "AuthHeaders", "OpenAIConnector"]
