@@ -8,10 +8,11 @@ Run it with a model configured in dualtrack.toml (or an OpenAI key in the enviro
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
-from dualtrack import Orchestrator
+from dualtrack import DualtrackError, Orchestrator
 
 SAMPLE = Path(__file__).resolve().parent / "sample_project"
 
@@ -50,4 +51,8 @@ def main(orc: Orchestrator | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DualtrackError as exc:  # e.g. no configured model has the `code` tag
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
