@@ -40,7 +40,19 @@ def _facts(source: str, language: str, symbol: str | None, start: int | None, en
             )
         return text_facts(source, language, start or 1, end)
     if symbol:
-        return symbol_facts(source, symbol)
+        try:
+            return symbol_facts(source, symbol)
+        except SyntaxError as exc:
+            raise ArgumentError(
+                "code.explain",
+                [
+                    (
+                        "symbol",
+                        f"the file is not valid Python (line {exc.lineno}: {exc.msg}); "
+                        "explain the whole file or a line range instead",
+                    )
+                ],
+            ) from None
     if start is not None and end is not None:
         whole = module_facts(source)
         if whole.syntax_error:

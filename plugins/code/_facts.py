@@ -190,7 +190,13 @@ def symbol_facts(source: str, qualname: str) -> CodeFacts:
     tree = parse(source)
     node = find_symbol(tree, qualname)
     _, aliases = _imports(tree)
-    calls, raises, catches, names = _behaviour(node.body)
+    body: list[ast.stmt] = list(node.body)
+    score = complexity(node.body)
+    if isinstance(node, ast.ClassDef):  # a class: what its methods do; its most complex method
+        methods = [m for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)]
+        body += [stmt for m in methods for stmt in m.body]
+        score = max([score, *(complexity(m.body) for m in methods)])
+    calls, raises, catches, names = _behaviour(body)
     lines = source.splitlines()
     header_end = node.body[0].lineno - 1 if node.body else node.lineno
     signature = "\n".join(lines[node.lineno - 1 : max(node.lineno, header_end)]).strip()
@@ -208,7 +214,7 @@ def symbol_facts(source: str, qualname: str) -> CodeFacts:
         calls=calls,
         raises=raises,
         catches=catches,
-        complexity=complexity(node.body),
+        complexity=score,
         uses_imports=sorted(aliases[n] for n in names if n in aliases),
     )
 

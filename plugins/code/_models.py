@@ -54,7 +54,8 @@ class CodeFacts(BaseModel):
         calls: Functions called, as written (``os.path.join``, ``self.save``).
         raises: Exceptions raised (``ValueError``; ``re-raise`` for a bare ``raise``).
         catches: Exceptions caught by ``except`` clauses.
-        complexity: Cyclomatic complexity (1 + decision points), for Python.
+        complexity: Cyclomatic complexity (1 + decision points), for Python; for a
+            class, that of its most complex method.
         uses_imports: Imported names the code uses, for a function or line range.
         syntax_error: The parse error, when the file is not valid Python.
     """

@@ -99,3 +99,11 @@ def test_text_facts_for_other_languages() -> None:
     assert facts.language == "javascript"
     assert [(d.name, d.line_start) for d in facts.definitions] == [("total", 1), ("Cart", 4)]
     assert facts.complexity is None
+
+
+def test_class_facts_cover_its_methods() -> None:
+    facts = symbol_facts(SOURCE, "Store")
+    assert facts.kind == "class"
+    assert "self.save" in facts.calls and facts.raises == ["FileNotFoundError", "re-raise"]
+    assert facts.complexity == 8  # its most complex method, load
+    assert [d.name for d in facts.definitions] == ["Store.load", "Store.save"]

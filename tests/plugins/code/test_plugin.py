@@ -95,3 +95,14 @@ async def test_bad_inputs_are_typed_errors(project: Path, tmp_path: Path, make_o
         await orc.invoke("code.tests", path=str(tmp_path / "notes.txt"))
     with pytest.raises(InputFileError, match="is not a folder"):
         await orc.invoke("code.fix", command=["python", "-V"], project=str(tmp_path / "nope"))
+
+
+async def test_explain_a_file_with_a_syntax_error(tmp_path: Path, scripted, make_orchestrator) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def ok():\n    return 1\n\ndef bad(:\n")
+    card, _ = scripted("The file does not parse at line 4.")
+    orc = make_orchestrator(CodePlugin, models=[card])
+    value = (await orc.invoke("code.explain", path=str(broken))).value
+    assert value.facts.syntax_error is not None and value.facts.syntax_error.startswith("line 4")
+    with pytest.raises(ArgumentError, match="not valid Python"):
+        await orc.invoke("code.explain", path=str(broken), symbol="ok")
