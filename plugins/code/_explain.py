@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dualtrack import ArgumentError, SkillContext
+from dualtrack import ArgumentError, MalformedResponseError, SkillContext
 
 from ._facts import module_facts, range_facts, symbol_facts
 from ._languages import language_of, text_facts
@@ -109,8 +109,13 @@ async def review_file(
     model_findings: list[Finding] = []
     if use_model:
         prompt = review_prompt(display, source, static, diff)
-        reply = await ctx.generate_json(ModelReview, prompt, system=REVIEW_SYSTEM, max_tokens=2500)
-        model_findings, result.dropped = anchor(reply.findings, display, source)
+        try:
+            reply = await ctx.generate_json(ModelReview, prompt, system=REVIEW_SYSTEM, max_tokens=2500)
+        except MalformedResponseError as exc:  # keep the static findings; say what happened
+            result.tools["model"] = f"no valid reply ({str(exc)[:300]})"
+        else:
+            model_findings, result.dropped = anchor(reply.findings, display, source)
+            result.tools["model"] = "ran"
     findings = deduplicate(static + model_findings)
     if scope is not None:
         inside = [f for f in findings if any(line in scope for line in range(f.line_start, f.line_end + 1))]

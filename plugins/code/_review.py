@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ._models import Finding
 from ._patch import PatchError, apply_patches, make_diff, parse_diff
@@ -24,13 +24,28 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 _SOURCE_RANK = {"python": 0, "ruff": 1, "model": 2}
 
 
+_SEVERITY_WORDS = {
+    "error": "error", "critical": "error", "blocker": "error", "high": "error", "major": "warning",
+    "warning": "warning", "medium": "warning", "minor": "info", "low": "info", "info": "info",
+    "note": "info", "suggestion": "info", "nit": "info",
+}  # fmt: skip
+
+
 class ModelFinding(BaseModel):
-    """One finding as the model reports it."""
+    """One finding as the model reports it (severity words are normalised)."""
 
     line_start: int
     line_end: int | None = None
     severity: Literal["error", "warning", "info"] = "warning"
     category: str = "bug"
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _SEVERITY_WORDS.get(value.strip().lower(), "info")
+        return value
+
     message: str
     quote: str | None = Field(
         default=None, description="The exact code (one or more lines) the finding is about"

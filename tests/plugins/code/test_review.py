@@ -76,7 +76,7 @@ async def test_review_anchors_model_findings_and_keeps_static_ones(
     ruff = [f for f in review.findings if f.source == "ruff" and f.rule == "F401"]
     assert ruff and ruff[0].line_start == 1 and "os" in ruff[0].message
     assert ruff[0].suggested_patch and "-import os\n" in ruff[0].suggested_patch
-    assert review.tools == {"python": "ran", "ruff": "ran"}
+    assert review.tools == {"python": "ran", "ruff": "ran", "model": "ran"}
 
     leak = by_source[("model", 6, "bug")]
     assert leak.message == "file handle is never closed"
@@ -132,3 +132,20 @@ async def test_review_of_a_diff_keeps_only_changed_lines(app: Path, scripted, ma
     review = (await orc.invoke("code.review", path=str(app), diff=diff)).value
     assert [(f.line_start, f.source) for f in review.findings] == [(13, "model")]
     assert any("outside the lines the diff changes" in d for d in review.dropped)
+
+
+async def test_severity_words_are_normalised_and_bad_replies_keep_static_findings(
+    app: Path, scripted, make_orchestrator
+) -> None:
+    reply = json.dumps(
+        {"findings": [finding(13, "price may be missing", severity="Critical", quote="s += i.price")]}
+    )
+    card, _ = scripted(reply)
+    orc = make_orchestrator(CodePlugin, models=[card])
+    review = (await orc.invoke("code.review", path=str(app))).value
+    assert [(f.line_start, f.severity) for f in review.findings if f.source == "model"] == [(13, "error")]
+    card, _ = scripted("not json", "still not json", name="other")
+    orc = make_orchestrator(CodePlugin, models=[card])
+    review = (await orc.invoke("code.review", path=str(app))).value
+    assert review.tools["model"].startswith("no valid reply")
+    assert any(f.rule == "F401" for f in review.findings)
