@@ -369,7 +369,12 @@ class Executor:
             if isinstance(err, ContextLengthError | ContentFilterError):
                 breaker.release(permit)
             else:
+                opened = breaker.opened_count
                 breaker.record_failure(permit, kind)
+                if breaker.opened_count > opened:
+                    _log.warning(
+                        "circuit opened for %s after %s; traffic moves to other models", card.name, kind
+                    )
             attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
             if stream is not None and stream.chars:
                 _note(err, f"after {stream.chars} characters were streamed; not retried so no text repeats")
@@ -381,7 +386,7 @@ class Executor:
                 raise _Fallback() from err
             if self.clock() + delay >= deadline:
                 raise _Fallback() from err
-            _log.info("retrying %s in %.2fs after %s", card.name, delay, kind)
+            _log.debug("retrying %s in %.2fs after %s", card.name, delay, kind)
             return delay
         except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
             if stream is not None:
@@ -394,6 +399,8 @@ class Executor:
         if stream is not None:
             stream.end()
         breaker.record_success(permit)
+        if permit == "probe":
+            _log.warning("circuit closed for %s: the probe call succeeded", card.name)
         completion.model_card = card.name
         completion.latency_s = time.perf_counter() - start
         if gate is not None:

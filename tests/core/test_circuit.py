@@ -52,6 +52,27 @@ def test_rare_failures_among_many_successes_keep_it_closed():
     assert b.state == "open"
 
 
+def test_a_hard_outage_opens_at_once_however_busy_the_model_was():
+    clock = Clock()
+    b = CircuitBreaker(threshold=3, window_s=60, cooldown_s=5, clock=clock)
+    for _ in range(500):
+        b.record_success()
+    b.record_failure()
+    b.record_failure()
+    assert b.state == "closed"
+    b.record_failure()  # three in a row: open, whatever the ratio over the window
+    assert b.state == "open"
+
+
+def test_consecutive_failures_spread_beyond_the_window_do_not_open():
+    clock = Clock()
+    b = CircuitBreaker(threshold=3, window_s=10, cooldown_s=5, clock=clock)
+    for _ in range(3):
+        b.record_failure()
+        clock.t += 11  # each failure alone in its window
+    assert b.state == "closed" and b.failures == 0
+
+
 def test_half_open_lets_exactly_one_probe_and_its_result_decides():
     clock = Clock()
     b = CircuitBreaker(threshold=1, window_s=10, cooldown_s=5, clock=clock)
