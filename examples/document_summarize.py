@@ -40,6 +40,10 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     value = result.value
     print("\nSummary:\n" + value.summary)
     print(f"\nCited blocks: {', '.join(value.cited) or 'none'}; parts summarized: {value.chunks}")
+    if value.fallback_parts:
+        print(
+            f"{value.fallback_parts} part(s) fell back to an extractive summary (the model's reply was unusable)"
+        )
     print(f"Summary document: {value.output}")
     print("\nRouting:\n" + result.explain())
     return 0

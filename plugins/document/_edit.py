@@ -37,6 +37,8 @@ def clean_rewrite(reply: str, original: str) -> str:
             text = text[1:-1].strip()
     if "\n" not in original:
         text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    if len(text) > 5 * len(original) + 400:
+        return ""  # a runaway reply (a loop or an echo of the prompt) is not a rewrite
     return text
 
 

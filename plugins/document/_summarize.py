@@ -84,6 +84,8 @@ async def run_summarize(
             if not is_unusable(text, source):
                 return text
             excluded.append(done.model_card or "")
+            if not _has_alternative(ctx, excluded):
+                break
         fallbacks += 1
         return fallback
 
@@ -120,6 +122,14 @@ async def run_summarize(
     if target is not None:
         result.output = _write_summary(doc.document, doc.path.stem, summary, target)
     return result
+
+
+def _has_alternative(ctx: SkillContext, excluded: list[str]) -> bool:
+    """Whether a call just made by this skill had a qualifying candidate not tried yet."""
+    for call in reversed(ctx.calls):
+        if call.model in excluded:
+            return any(c.model not in excluded for c in call.decision.candidates)
+    return False
 
 
 def _groups(partials: list[str], budget: int) -> list[list[str]]:

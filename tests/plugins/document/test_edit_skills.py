@@ -209,3 +209,14 @@ async def test_to_table_asks_the_model_for_free_text_lists(
     out = docx.Document(value.output)
     table = next(t for t in out.tables if t.rows[0].cells[0].text == "Item")
     assert table.rows[1].cells[0].text == "Maria"
+
+
+def test_clean_rewrite_strips_wrappers_and_rejects_runaways() -> None:
+    from dualtrack.plugins.document._edit import clean_rewrite
+
+    assert (
+        clean_rewrite('Here is the rewritten paragraph:\n"Costs dropped."', "Costs fell.") == "Costs dropped."
+    )
+    assert clean_rewrite("```\n<passage>Costs dropped.</passage>\n```", "Costs fell.") == "Costs dropped."
+    assert clean_rewrite("Costs\ndropped.", "Costs fell.") == "Costs dropped."
+    assert clean_rewrite("loop " * 200, "Costs fell.") == ""
