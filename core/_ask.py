@@ -82,7 +82,14 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     except (DualtrackError, json.JSONDecodeError) as exc:
         return f"error: {exc}"
     ctx.calls.extend(result.calls)
+    # the tool's value carries whatever the tool read (a labelled file, say), model call or not
     ctx.raise_sensitivity(
-        max([ctx.sensitivity, *(c.decision.requirements.sensitivity for c in result.calls)])
+        max(
+            [
+                ctx.sensitivity,
+                result.sensitivity or ctx.sensitivity,
+                *(c.decision.requirements.sensitivity for c in result.calls),
+            ]
+        )
     )
     return _tool_text(result.value)

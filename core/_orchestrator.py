@@ -225,7 +225,7 @@ class Orchestrator:
             else:
                 ctx._loop = asyncio.get_running_loop()
                 value = await asyncio.to_thread(s.func, **values)
-        return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start)
+        return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ._decision import RouteDecision
 from ._execution import Attempt
 from ._messages import Usage
+from ._sensitivity import Sensitivity
 
 __all__ = ["ModelCall", "SkillResult"]
 
@@ -42,12 +43,16 @@ class SkillResult:
         value: What the skill returned.
         calls: Every model call made, with its decision and attempts.
         duration_s: Wall time of the whole skill call.
+        sensitivity: The sensitivity of the data the skill call handled, as it
+            ended (files it opened raise it); whoever passes the value on to a
+            model must carry at least this level.
     """
 
     skill: str
     value: Any
     calls: list[ModelCall] = field(default_factory=list)
     duration_s: float = 0.0
+    sensitivity: Sensitivity | None = None
 
     @property
     def decisions(self) -> list[RouteDecision]:

@@ -6,6 +6,7 @@ sensitivities and failure scripts, and checks every request every model received
 
 import asyncio
 import itertools
+import json
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -207,3 +208,51 @@ def test_budget_rejections_and_open_circuits_never_widen_the_route():
 
     asyncio.run(go())
     assert [m for m, *_ in log] == ["inhouse"]  # one failure opened the circuit; the partner never saw it
+
+
+async def test_a_tool_that_reads_a_labelled_file_raises_the_ask_conversation(tmp_path):
+    """orc.ask: text a tool read from a confidential file never goes back to a general model."""
+    import zipfile
+
+    from dualtrack import ToolCall
+    from dualtrack.testing import ScriptedConnector, model_card
+
+    path = tmp_path / "merger.docx"
+    gid = "f42aa342-8706-4288-bd11-ebb85995028c"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr(
+            "docProps/custom.xml",
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+            f'<property fmtid="x" pid="2" name="MSIP_Label_{gid}_Name"><vt:lpwstr>Confidential</vt:lpwstr>'
+            "</property></Properties>",
+        )
+
+    @plugin("files", description="Files.")
+    class Files:
+        @skill
+        def read(self, ctx: SkillContext, path: str) -> str:
+            """Read a file without any model call.
+
+            Args:
+                path: The file.
+            """
+            ctx.input_file(path)
+            return "TOP SECRET MERGER PLAN"
+
+    call = ToolCall("1", "files-read", json.dumps({"path": str(path)}))
+    partner = ScriptedConnector([Completion("", tool_calls=(call,)), "partner summary"])
+    inhouse = ScriptedConnector(["in-house summary"])
+    orc = Orchestrator(
+        models=[
+            model_card(partner, name="gpt", track="partner", clearance="general", quality=1.0),
+            model_card(inhouse, name="local", clearance="confidential", quality=0.0),
+        ],
+        policy=Policy(objective="quality"),
+        plugins=[Files],
+    )
+    assert await orc.ask("summarize my file") == "in-house summary"
+    assert len(partner.calls) == 1  # only the first turn, before the file was read
+    assert "TOP SECRET" in inhouse.calls[0].messages[-1].content
+    assert inhouse.calls[0].sensitivity is Sensitivity.CONFIDENTIAL
