@@ -188,8 +188,12 @@ async def test_ten_thousand_calls_end_in_a_result_or_typed_error(server):
     assert set(kinds) <= typed, kinds
     assert sum(faults[f] for f in ("rate_limit", "server", "hang", "cut", "malformed")) > 1000
 
-    # nothing lost: every call reached the server; nothing duplicated or crossed
-    assert set(stats["outcomes"]) == set(outcomes)
+    # nothing lost: every call reached the server (or was refused before any request, while
+    # every model it could use had an open circuit); nothing duplicated or crossed
+    assert set(stats["outcomes"]) <= set(outcomes)
+    never_sent = set(outcomes) - set(stats["outcomes"])
+    assert all(outcomes[rid][1] in ("NoRouteError", "AllAttemptsFailedError") for rid in never_sent)
+    assert len(never_sent) < CALLS * 0.05
     for rid, o in outcomes.items():
         served = stats["outcomes"][rid]
         if o[0] == "ok":
