@@ -41,7 +41,10 @@ def props(**fields):
         (props(Enabled="false", Name="Public"), None),
         (f"<Properties {NS}{VT}/>", None),
         ("<Properties broken", Sensitivity.CONFIDENTIAL),  # unparseable: fail closed
-        ('<!DOCTYPE x [<!ENTITY a "b">]>' + props(Name="Public"), Sensitivity.CONFIDENTIAL),  # DTD: fail closed
+        (
+            '<!DOCTYPE x [<!ENTITY a "b">]>' + props(Name="Public"),
+            Sensitivity.CONFIDENTIAL,
+        ),  # DTD: fail closed
     ],
 )
 def test_custom_properties(tmp_path, custom, expected):
@@ -79,7 +82,9 @@ def test_custom_part_found_through_the_package_relationship(tmp_path):
 
 def test_policy_merges_names_parses_levels_and_normalises_ids():
     policy = LabelPolicy(
-        names={"Acme Secret": "Highly Confidential"}, ids={"{" + GID.upper() + "}": "public"}, default="general"
+        names={"Acme Secret": "Highly Confidential"},
+        ids={"{" + GID.upper() + "}": "public"},
+        default="general",
     )
     assert policy.level(None, "acme-secret") is Sensitivity.HIGHLY_CONFIDENTIAL
     assert policy.level(None, "Confidential") is Sensitivity.CONFIDENTIAL  # defaults kept
