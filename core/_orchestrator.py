@@ -90,7 +90,10 @@ class Orchestrator:
         self.ledger: Ledger = ledger or MemoryLedger()
         self.budgets = budgets or Budgets()
         self.budget = BudgetTracker(self.budgets, self.ledger) if self.budgets.active else None
-        self.shadow = {key: list(models) for key, models in (shadow or {}).items()}
+        self.shadow = {key: list(targets) for key, targets in (shadow or {}).items()}
+        unknown = sorted({t for targets in self.shadow.values() for t in targets} - set(names))
+        if unknown:
+            raise UserError(f"shadow names unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
         self.on_shadow = on_shadow
         self._scopes = Scopes(self)
         for card in cards:

@@ -122,3 +122,14 @@ async def test_closing_cancels_shadows_in_flight():
     await asyncio.sleep(0)
     await orc.aclose()
     assert cancelled.is_set()
+
+
+def test_unknown_shadow_models_fail_at_construction():
+    import pytest
+
+    from dualtrack import UserError
+
+    with pytest.raises(UserError, match="shadow names unknown model"):
+        Orchestrator(
+            models=[model_card(ScriptedConnector([]), name="a")], plugins=[Doc], shadow={"doc": ["nope"]}
+        )
