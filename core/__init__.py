@@ -11,7 +11,8 @@ Plugin authors import everything they need from here::
 from __future__ import annotations
 
 import importlib as _importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any as _Any
 
 from . import tags
 from ._errors import (
@@ -171,7 +172,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dualtrack' has no attribute {name!r}")
@@ -192,4 +193,4 @@ def __dir__() -> list[str]:
 for _name in __all__:
     if _name in globals() and getattr(globals()[_name], "__module__", "").startswith("dualtrack._"):
         globals()[_name].__module__ = "dualtrack"
-del _name, TYPE_CHECKING, Any
+del _name, TYPE_CHECKING

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sample_docs import make_sample_docx  # noqa: E402
+from _sample_docs import make_sample_docx
 
-from dualtrack import Orchestrator  # noqa: E402
+from dualtrack import Orchestrator
 
 
 def show_catalog(orc: Orchestrator) -> None:
