@@ -7,7 +7,8 @@ Fixtures:
         :class:`~dualtrack.Orchestrator` with only the plugins you pass.
 
 Every test runs inside :func:`~dualtrack.testing.block_network`; mark a test
-``@pytest.mark.allow_network`` to opt out.
+``@pytest.mark.allow_network`` to opt out. Usage is recorded in memory
+(``DUALTRACK_LEDGER=memory``), never in the user's persistent ledger.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def _dualtrack_network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with block_network():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _dualtrack_memory_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep usage of tests out of the user's persistent ledger."""
+    monkeypatch.setenv("DUALTRACK_LEDGER", "memory")
 
 
 @pytest.fixture
