@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dualtrack import SkillContext
 
-from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, gather_bounded
+from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded
 from ._models import Answer, AnswerReply, Citation
 from ._package import load
 from ._prompts import SYSTEM, answer_prompt, merge_answers_prompt
@@ -20,13 +20,17 @@ async def run_ask(
     """Answer ``question`` from the document (see ``DocumentPlugin.ask``)."""
     doc = load(ctx, path)
     blocks = [b for b in doc.view.blocks if b.text.strip()]
-    chunks = chunk_blocks(blocks, chunk_tokens or DEFAULT_CHUNK_TOKENS)
+    chunks = chunk_blocks(blocks, chunk_tokens or JSON_CHUNK_TOKENS)
     if not chunks:
         return Answer(answer=NOT_FOUND, found=False)
 
     async def one(i: int, chunk: Chunk) -> AnswerReply:
         reply = await ctx.generate_json(
-            AnswerReply, answer_prompt(chunk.text, question), system=SYSTEM, max_tokens=400, temperature=0
+            AnswerReply,
+            answer_prompt(chunk.text, question),
+            system=SYSTEM,
+            max_tokens=JSON_REPLY_TOKENS,
+            temperature=0,
         )
         ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
         return reply
@@ -43,7 +47,7 @@ async def run_ask(
             AnswerReply,
             merge_answers_prompt(question, partials),
             system=SYSTEM,
-            max_tokens=400,
+            max_tokens=JSON_REPLY_TOKENS,
             temperature=0,
         )
         if not final.found or not final.answer.strip():

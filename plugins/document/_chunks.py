@@ -19,6 +19,8 @@ from ._reader import Block
 
 __all__ = [
     "DEFAULT_CHUNK_TOKENS",
+    "JSON_CHUNK_TOKENS",
+    "JSON_REPLY_TOKENS",
     "MIN_CHUNK_TOKENS",
     "Chunk",
     "chunk_blocks",
@@ -29,6 +31,10 @@ __all__ = [
 
 DEFAULT_CHUNK_TOKENS = 800
 """Document tokens per model call when the caller does not say."""
+JSON_CHUNK_TOKENS = 700
+"""The same for JSON replies, whose repair round re-sends the failed reply."""
+JSON_REPLY_TOKENS = 400
+"""Reply budget of a JSON call: a repair round still fits a 2k window."""
 MIN_CHUNK_TOKENS = 100
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
 T = TypeVar("T")

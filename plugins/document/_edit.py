@@ -11,6 +11,7 @@ from ._chunks import estimate, gather_bounded
 from ._models import EditResult, ParagraphChange
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, rewrite_prompt
+from ._quality import is_looping
 from ._revisions import RevisionStamp, apply_tracked
 from ._runs import apply_plan, plan_edit
 from ._targets import Unit, resolve_targets
@@ -37,7 +38,7 @@ def clean_rewrite(reply: str, original: str) -> str:
             text = text[1:-1].strip()
     if "\n" not in original:
         text = " ".join(line.strip() for line in text.splitlines() if line.strip())
-    if len(text) > 5 * len(original) + 400:
+    if len(text) > 5 * len(original) + 400 or is_looping(text):
         return ""  # a runaway reply (a loop or an echo of the prompt) is not a rewrite
     return text
 
@@ -67,7 +68,7 @@ async def run_edit(
     async def rewrite(i: int, unit: Unit) -> str:
         old = paragraph_text(unit.p)
         done = await ctx.generate(
-            rewrite_prompt(old, instruction, unit.heading),
+            rewrite_prompt(old, instruction),
             system=SYSTEM,
             prefers=prefers,
             max_tokens=max(128, min(1024, 3 * estimate(old) + 64)),

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from dualtrack import ArgumentError, MalformedResponseError, SkillContext
 
-from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, gather_bounded, truncate
+from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded, truncate
 from ._models import ActionItems, DateMentions, Decisions, ExtractResult, People
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, data_block, extract_prompt
@@ -51,14 +51,14 @@ async def run_extract(
             raise ArgumentError(ctx.skill.full_name, [("json_schema", str(exc))]) from None
     doc = load(ctx, path)
     target = resolve_output(doc.path, output, "extracted") if insert_table else None
-    budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
+    budget = chunk_tokens or JSON_CHUNK_TOKENS
     chunks = chunk_blocks([b for b in doc.view.blocks if b.text.strip()], budget)
     what = KINDS[kind][1] if kind in KINDS else "the data the schema describes"
     shape: Any = KINDS[kind][0] if kind in KINDS else schema
 
     async def one(i: int, chunk: Chunk) -> Any:
         value = await ctx.generate_json(
-            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=600
+            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=JSON_REPLY_TOKENS
         )
         ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
         return value
@@ -106,7 +106,7 @@ async def _merge_custom(
         f"These JSON values were extracted from consecutive parts of one document ({what}). Merge them "
         f"into one JSON value of the same schema, without duplicates.\n\n{data_block(joined)}"
     )
-    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=600)
+    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=JSON_REPLY_TOKENS)
     try:
         validate(merged, schema)
     except SchemaError as exc:

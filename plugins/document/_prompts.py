@@ -90,11 +90,10 @@ def merge_answers_prompt(question: str, answers: list[str]) -> str:
     )
 
 
-def rewrite_prompt(text: str, instruction: str, context: str = "") -> str:
+def rewrite_prompt(text: str, instruction: str) -> str:
     """Rewrite one paragraph by an instruction; the reply is the new text only."""
-    around = f"\nFor context, the section it belongs to is titled: {context}" if context else ""
     return (
-        f"Rewrite the paragraph in the block below. Instruction: {instruction}{around}\n"
+        f"Rewrite the paragraph in the block below. Instruction: {instruction}\n"
         "Reply with only the rewritten paragraph text: no quotes, no preamble, no notes.\n\n"
         f"{data_block(text, 'passage')}"
     )

@@ -10,8 +10,9 @@ each paragraph, cited, for when no model produced a usable summary.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
-__all__ = ["clean_summary", "extractive_summary", "is_unusable", "merge_bullets"]
+__all__ = ["clean_summary", "extractive_summary", "is_looping", "is_unusable", "merge_bullets"]
 
 _DELIMITER = re.compile(r"</?\s*(document|passage)\s*>", re.I)
 _PART = re.compile(r"^\s*part \d+\s*:\s*$", re.I)
@@ -36,15 +37,24 @@ def clean_summary(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def is_looping(text: str, span: int = 6, repeats: int = 3) -> bool:
+    """Whether some run of ``span`` words recurs ``repeats`` times or more (a model stuck in a loop)."""
+    words = _norm(text).split()
+    if len(words) < span * repeats:
+        return False
+    counts = Counter(tuple(words[i : i + span]) for i in range(len(words) - span + 1))
+    return counts.most_common(1)[0][1] >= repeats
+
+
 def is_unusable(summary: str, source: str = "") -> bool:
-    """Whether a cleaned summary is empty or mostly an echo.
+    """Whether a cleaned summary is empty, looping, or mostly an echo.
 
     A line counts as echoed when it repeats a line of ``source`` or starts with a
     block id the way the document view does (``[p3] ...``); summaries cite ids
     at the end of a point, not at its start.
     """
     lines = [line.strip() for line in summary.splitlines() if _norm(line)]
-    if not lines:
+    if not lines or is_looping(summary):
         return True
     originals = {_norm(_LINE_ID.sub(r"\2", line.strip())) for line in source.splitlines()}
     echoed = sum(1 for line in lines if _LINE_ID.match(line) or _norm(line) in originals)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dualtrack import SkillContext
 
-from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, gather_bounded
+from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded
 from ._comments import add_review_comment
 from ._models import ReviewItem, ReviewNote, ReviewReply, ReviewResult
 from ._package import load, resolve_output, save_document
@@ -29,7 +29,7 @@ async def run_review(
     """Review a document with comments (see ``DocumentPlugin.review``)."""
     doc = load(ctx, path)
     target = resolve_output(doc.path, output, "reviewed", in_place=in_place)
-    chunks = chunk_blocks(doc.view.body(), chunk_tokens or DEFAULT_CHUNK_TOKENS)
+    chunks = chunk_blocks(doc.view.body(), chunk_tokens or JSON_CHUNK_TOKENS)
     per_chunk = max(1, -(-max_comments // max(1, len(chunks))))
 
     async def one(i: int, chunk: Chunk) -> list[ReviewItem]:
@@ -37,7 +37,7 @@ async def run_review(
             ReviewReply,
             review_prompt(chunk.text, focus, per_chunk),
             system=SYSTEM,
-            max_tokens=600,
+            max_tokens=JSON_REPLY_TOKENS,
             temperature=0.2,
         )
         ctx.progress(i + 1, len(chunks), f"reviewed part {i + 1} of {len(chunks)}")

@@ -25,11 +25,10 @@ _RANGE = re.compile(r"^p(\d+)\s*(?:-|\.\.|:)\s*p?(\d+)$")
 
 @dataclass(slots=True)
 class Unit:
-    """One paragraph to edit: an id for reports, its element and the heading above it."""
+    """One paragraph to edit: an id for reports and its element."""
 
     id: str
     p: etree._Element
-    heading: str = ""
 
 
 def _norm(text: str) -> str:
@@ -151,11 +150,9 @@ def resolve_targets(
             and not paragraphs
         ):
             continue
-        head = view.get(block.section) if block is not None and block.section else None
-        heading = head.text if head is not None else ""
         ps = [p for p in view.elements[key] if paragraph_text(p).strip()]
         for n, p in enumerate(ps, 1):
-            units.append(Unit(key if len(ps) == 1 else f"{key}.p{n}", p, heading))
+            units.append(Unit(key if len(ps) == 1 else f"{key}.p{n}", p))
     if not units:
         what = f"match {match!r}" if match else f"section {section!r}" if section else "the targets"
         raise ArgumentError(skill, [("targets", f"{what} selects no paragraph with text")])

@@ -61,3 +61,13 @@ async def test_a_second_model_takes_over_from_an_echoing_one(rich_docx: Path) ->
     result = await orc.invoke("document.summarize", path=str(rich_docx))
     assert result.models == ["cheap", "better"] and result.value.fallback_parts == 0
     assert result.value.summary.startswith("- The part covers")
+
+
+def test_is_looping_catches_a_stuck_model_only() -> None:
+    from dualtrack.plugins.document._quality import is_looping
+
+    stuck = "The quarter's executive summary was titled: Executive Summary " * 4
+    assert is_looping(stuck) and is_unusable(stuck)
+    assert not is_looping(
+        "Orders rose by a fifth. Returns fell. The new depot in Leeds opened on time in May."
+    )
