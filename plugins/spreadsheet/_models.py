@@ -33,7 +33,7 @@ class ColumnProfile(BaseModel):
     count: int = 0
     missing: int = 0
     distinct: int = 0
-    distinct_capped: bool = False
+    distinct_estimated: bool = False
     min: Any = None
     max: Any = None
     mean: float | None = None

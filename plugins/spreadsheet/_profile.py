@@ -144,10 +144,10 @@ def _profile_rows(name: str, rows: Iterable[tuple[Any, ...]], total: int, progre
             progress(n, max(total, n), f"sheet {name}")
         cols = scanner.feed(n, row)
         if not cols:
-            if not decided and pending:
+            if not decided and len(pending) >= 2:
                 decided, header = _decide(pending)
                 data_rows, uncached = _flush(pending, header, stats, data_rows, uncached)
-                pending = []
+            pending = [] if not decided else pending  # a one-row block above the table is a title
             continue
         width = max(width, cols[-1])
         if not decided:

@@ -1,7 +1,8 @@
 """Per-column statistics in one pass with bounded memory.
 
 Counts, types, min/max/mean and date ranges are exact. Distinct values are
-exact up to :data:`DISTINCT_CAP` (then reported as capped). Outliers use the
+counted exactly up to :data:`DISTINCT_EXACT`, then estimated with a K-minimum-values
+sketch (256 hashes, about 6% error) and flagged as estimated. Outliers use the
 IQR rule (below Q1 - 1.5 IQR or above Q3 + 1.5 IQR) on a reservoir sample of
 :data:`SAMPLE` values with their row numbers: exact for columns up to that
 size, an estimate (flagged) beyond.
@@ -10,18 +11,76 @@ size, an estimate (flagged) beyond.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import random
+from array import array
 from collections import Counter
 from typing import Any
 
 from ._models import ColumnProfile
 
-__all__ = ["DISTINCT_CAP", "EXCEL_ERRORS", "SAMPLE", "ColumnStats"]
+__all__ = ["DISTINCT_EXACT", "EXCEL_ERRORS", "SAMPLE", "ColumnStats", "DistinctCounter"]
 
-DISTINCT_CAP = 10_000
+DISTINCT_EXACT = 1_000
+_KMV = 256
+_MASK = (1 << 64) - 1
 SAMPLE = 20_000
 _TOP_CAP = 2_000
+
+
+def _mix(value: Any) -> int:
+    """A well-spread 64-bit hash (splitmix64 finaliser over Python's hash, which is the identity for ints)."""
+    z = (hash(value) + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+class DistinctCounter:
+    """Distinct values: exact up to :data:`DISTINCT_EXACT`, then a K-minimum-values estimate.
+
+    Attributes:
+        estimated: Whether :meth:`count` is an estimate.
+    """
+
+    __slots__ = ("_heap", "_kept", "_seen", "estimated")
+
+    def __init__(self) -> None:
+        self._seen: set[int] | None = set()
+        self._heap: list[int] = []  # negated: the largest of the k smallest hashes sits on top
+        self._kept: set[int] = set()
+        self.estimated = False
+
+    def add(self, value: Any) -> None:
+        """Count one value."""
+        h = _mix(value)
+        if self._seen is not None:
+            self._seen.add(h)
+            if len(self._seen) <= DISTINCT_EXACT:
+                return
+            self.estimated, seen, self._seen = True, self._seen, None
+            for x in seen:
+                self._keep(x)
+            return
+        self._keep(h)
+
+    def _keep(self, h: int) -> None:
+        if h in self._kept:
+            return
+        if len(self._heap) < _KMV:
+            heapq.heappush(self._heap, -h)
+            self._kept.add(h)
+        elif h < -self._heap[0]:
+            self._kept.discard(-heapq.heappushpop(self._heap, -h))
+            self._kept.add(h)
+
+    def count(self) -> int:
+        """The number of distinct values (estimated once past the exact range)."""
+        if self._seen is not None:
+            return len(self._seen)
+        kth = -self._heap[0] / _MASK
+        return max(DISTINCT_EXACT + 1, round((_KMV - 1) / kth))
 
 
 class ColumnStats:
@@ -34,7 +93,8 @@ class ColumnStats:
         "_max",
         "_min",
         "_rng",
-        "_sample",
+        "_sample_rows",
+        "_sample_values",
         "_seen_numbers",
         "_sum",
         "_top",
@@ -49,14 +109,15 @@ class ColumnStats:
         self.missing = 0
         self.errors = 0
         self.kinds: Counter[str] = Counter()
-        self._distinct: set[Any] | None = set()
+        self._distinct = DistinctCounter()
         self._top: Counter[str] = Counter()
         self._sum = 0.0
         self._min: float | None = None
         self._max: float | None = None
         self._dmin: dt.datetime | None = None
         self._dmax: dt.datetime | None = None
-        self._sample: list[tuple[float, int]] = []
+        self._sample_values = array("d")
+        self._sample_rows = array("q")
         self._seen_numbers = 0
         self._rng = random.Random(1234)
 
@@ -66,10 +127,7 @@ class ColumnStats:
             self.missing += 1
             return
         self.count += 1
-        if self._distinct is not None:
-            self._distinct.add(value)
-            if len(self._distinct) > DISTINCT_CAP:
-                self._distinct = None
+        self._distinct.add(value)
         if isinstance(value, bool):
             self.kinds["bool"] += 1
             self._count_top(str(value).upper())
@@ -100,12 +158,14 @@ class ColumnStats:
         self._min = v if self._min is None or v < self._min else self._min
         self._max = v if self._max is None or v > self._max else self._max
         self._seen_numbers += 1
-        if len(self._sample) < SAMPLE:
-            self._sample.append((v, row))
+        if len(self._sample_values) < SAMPLE:
+            self._sample_values.append(v)
+            self._sample_rows.append(row)
         else:
             j = self._rng.randrange(self._seen_numbers)
             if j < SAMPLE:
-                self._sample[j] = (v, row)
+                self._sample_values[j] = v
+                self._sample_rows[j] = row
 
     def kind(self) -> str:
         """The column's type: the dominant kind when it covers 90% of values, else ``mixed``."""
@@ -126,8 +186,8 @@ class ColumnStats:
             kind=kind,
             count=self.count,
             missing=self.missing,
-            distinct=len(self._distinct) if self._distinct is not None else DISTINCT_CAP,
-            distinct_capped=self._distinct is None,
+            distinct=self._distinct.count(),
+            distinct_estimated=self._distinct.estimated,
             errors=self.errors,
         )
         if self._seen_numbers and kind in ("number", "integer", "mixed"):
@@ -144,7 +204,7 @@ class ColumnStats:
         return prof
 
     def _outliers(self, prof: ColumnProfile) -> None:
-        values = sorted(v for v, _ in self._sample)
+        values = sorted(self._sample_values)
         if len(values) < 8:
             return
         q1, q3 = _quantile(values, 0.25), _quantile(values, 0.75)
@@ -152,8 +212,9 @@ class ColumnStats:
         if iqr <= 0:
             return
         lo, hi = q1 - 1.5 * iqr, q3 + 1.5 * iqr
-        flagged = sorted(((v, r) for v, r in self._sample if v < lo or v > hi), key=lambda x: x[1])
-        scale = self._seen_numbers / len(self._sample)
+        pairs = zip(self._sample_values, self._sample_rows, strict=True)
+        flagged = sorted(((v, r) for v, r in pairs if v < lo or v > hi), key=lambda x: x[1])
+        scale = self._seen_numbers / len(self._sample_values)
         prof.outliers = round(len(flagged) * scale)
         prof.outliers_estimated = scale > 1
         prof.outlier_examples = [(r, v) for v, r in flagged[:5]]

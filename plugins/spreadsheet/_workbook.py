@@ -34,6 +34,7 @@ __all__ = [
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_BYTES_PER_CELL = 24  # a small numeric cell, <c r="B2"><v>1</v></c>, takes about this much XML
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?\"")
@@ -79,7 +80,8 @@ class CheckedWorkbook:
         package: What the package holds.
         macro: Whether it is macro-enabled (.xlsm content).
         dimensions: Worksheet part -> declared (rows, columns).
-        largest_cells: The largest declared rows x columns of any sheet.
+        largest_cells: The largest declared rows x columns of any sheet (estimated from
+            the XML size for sheets that declare none).
     """
 
     path: Path
@@ -142,6 +144,15 @@ def _check_dimensions(checked: CheckedWorkbook, max_cells: int) -> None:
                 raise InputFileError(str(checked.path), f"lists {name} but the part is missing") from None
             m = _DIMENSION.search(head)
             if m is None:
+                # No declared size (openpyxl's write-only mode omits it): estimate from the XML size.
+                estimate = zf.getinfo(name).file_size // _BYTES_PER_CELL
+                if estimate > max_cells:
+                    raise InputFileError(
+                        str(checked.path),
+                        f"sheet part {name} holds about {estimate:,} cells (limit {max_cells:,}); "
+                        "trim it or raise the plugin's limit",
+                    )
+                checked.largest_cells = max(checked.largest_cells, estimate)
                 continue
             c1, r1, c2, r2 = m.groups()
             rows = int(r2 or r1)

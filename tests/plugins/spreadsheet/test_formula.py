@@ -205,7 +205,7 @@ async def test_wrong_formula_is_fed_back_then_escalated_to_a_reasoning_model(sal
 async def test_when_nothing_validates_nothing_is_written(sales, tmp_path: Path, orc_with):
     path, _ = sales
     before = sorted(p.name for p in tmp_path.iterdir())
-    orc, conn = orc_with(formula_reply("=1234"), formula_reply("=SUM(Z2:Z41"))
+    orc, _ = orc_with(formula_reply("=1234"), formula_reply("=SUM(Z2:Z41"))
     res = await orc.invoke("spreadsheet.formula", path=str(path), request="total amount for North")
     v = res.value
     assert not v.ok and v.output is None

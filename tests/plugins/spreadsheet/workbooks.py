@@ -296,3 +296,60 @@ def with_dimension(src: Path, dest: Path, ref: str) -> Path:
         )
 
     return rewrite_zip(src, dest, edit)
+
+
+def big_sheet(path: Path, rows: int, cols: int = 20) -> Path:
+    """A sheet "Big" of ``rows`` x ``cols`` cells plus a header: ids, amounts, a category, integers.
+
+    The package skeleton is openpyxl's write-only output; the sheet's rows are streamed into
+    the zip as XML (what write-only mode writes, without its per-cell cost), so a million
+    cells take seconds to make.
+    """
+    import zipfile
+
+    from openpyxl.utils.cell import get_column_letter
+
+    skeleton = path.with_suffix(".skeleton.xlsx")
+    wb = openpyxl.Workbook(write_only=True)
+    wb.create_sheet("Big").append(["id"])
+    wb.save(skeleton)
+    letters = [get_column_letter(c) for c in range(1, cols + 1)]
+    cats = ["alpha", "beta", "gamma", "delta"]
+    rnd = random.Random(5)
+    with zipfile.ZipFile(skeleton) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, src.read(info))
+                continue
+            head, _, _ = src.read(info).partition(b"<sheetData>")
+            with dst.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+                out.write(head + b"<sheetData>")
+                names = ["id", "amount", "category"] + [f"m{i}" for i in range(3, cols)]
+                out.write(
+                    (
+                        '<row r="1">'
+                        + "".join(
+                            f'<c r="{letters[i]}1" t="inlineStr"><is><t>{names[i]}</t></is></c>'
+                            for i in range(cols)
+                        )
+                        + "</row>"
+                    ).encode()
+                )
+                chunk: list[str] = []
+                for r in range(2, rows + 2):
+                    cells = [
+                        f'<c r="A{r}"><v>{r - 1}</v></c>',
+                        f'<c r="B{r}"><v>{rnd.randrange(10000) / 100}</v></c>',
+                        f'<c r="C{r}" t="inlineStr"><is><t>{cats[r % 4]}</t></is></c>',
+                    ]
+                    cells += [
+                        f'<c r="{letters[c]}{r}"><v>{rnd.randrange(100000)}</v></c>' for c in range(3, cols)
+                    ]
+                    chunk.append(f'<row r="{r}">{"".join(cells)}</row>')
+                    if len(chunk) == 2000:
+                        out.write("".join(chunk).encode())
+                        chunk = []
+                out.write("".join(chunk).encode())
+                out.write(b"</sheetData></worksheet>")
+    skeleton.unlink()
+    return path
