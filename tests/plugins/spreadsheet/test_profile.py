@@ -123,7 +123,9 @@ def test_streamed_profile_peak_memory_is_far_below_a_full_load(tmp_path: Path):
     finally:
         tracemalloc.stop()
     assert prof.streamed and _cols(prof)["amount"].count == 2000
-    print(f"tracemalloc peak: profile {profile_peak / 1e6:.2f} MB, full load {(full_peak - base) / 1e6:.2f} MB")
+    print(
+        f"tracemalloc peak: profile {profile_peak / 1e6:.2f} MB, full load {(full_peak - base) / 1e6:.2f} MB"
+    )
     assert profile_peak < 0.25 * (full_peak - base), (profile_peak, full_peak - base)
 
 
