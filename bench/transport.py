@@ -2,7 +2,8 @@
 
 Run by hand (not part of the test suite)::
 
-    .venv/bin/python bench/transport.py [--calls 4000] [--repeat 3] [--profile]
+    .venv/bin/python bench/transport.py [--calls 4000] [--repeat 3]
+    .venv/bin/python bench/transport.py --profile    # where dualtrack's CPU goes at concurrency 64
 
 A minimal OpenAI-compatible server (``bench/_chat_server.py``) runs in its own
 process, pinned to another CPU where the machine allows. The client side is
@@ -15,6 +16,7 @@ Contenders:
   dualtrack            ``Orchestrator.invoke`` of a plugin skill that calls ``ctx.generate``,
                        through the ``openai`` connector with its default transport
   dualtrack connector  ``OpenAIConnector.complete`` alone (transport + wire, no orchestration)
+  orchestration only   ``Orchestrator.invoke`` with a connector that answers at once (no I/O)
   connector+httpx-aio  the connector with an injected httpx client on the httpx-aiohttp transport
   raw httpx            ``httpx.AsyncClient()`` with its defaults
   raw aiohttp          ``aiohttp.ClientSession()`` with its defaults
@@ -42,7 +44,17 @@ from typing import Any
 import aiohttp
 import httpx
 
-from dualtrack import CompletionRequest, Message, ModelCard, Orchestrator, SkillContext, plugin, skill
+from dualtrack import (
+    Completion,
+    CompletionRequest,
+    Message,
+    ModelCard,
+    Orchestrator,
+    SkillContext,
+    Usage,
+    plugin,
+    skill,
+)
 from dualtrack.connectors.openai import OpenAIConnector
 
 CONCURRENCY = (1, 8, 64)
@@ -100,6 +112,29 @@ class Dualtrack(Contender):
 
     async def close(self) -> None:
         await self.orc.aclose()
+
+
+class _Instant:
+    """A connector that answers at once: what is left is the orchestration's own cost."""
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return Completion("pong", usage=Usage(9, 1))
+
+
+class OrchestrationOnly(Dualtrack):
+    name = "orchestration only"
+
+    async def open(self) -> Call:
+        card = ModelCard(
+            name="bench", track="in-house", capabilities={"chat"}, connector=_Instant(), max_concurrency=64
+        )
+        self.orc = Orchestrator(models=[card], plugins=[Bench])
+
+        async def call() -> Any:
+            result = await self.orc.invoke("bench.ping")
+            assert result.value == "pong"
+
+        return call
 
 
 class Connector(Contender):
@@ -310,15 +345,16 @@ def main() -> None:
         "--calls", type=int, default=4000, help="calls per measurement (concurrency 8 and 64)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is reported")
-    parser.add_argument("--profile", action="store_true", help="also cProfile dualtrack at concurrency 64")
+    parser.add_argument("--profile", action="store_true", help="only cProfile dualtrack at concurrency 64")
     args = parser.parse_args()
     server_cpu, pinning = pin_client()
     proc, base_url = start_server(server_cpu)
     print(f"server {base_url}; {pinning}; median of {args.repeat} run(s)\n", flush=True)
     try:
-        report(asyncio.run(run(args, base_url)))
         if args.profile:
             profile(base_url, args.calls)
+        else:
+            report(asyncio.run(run(args, base_url)))
     finally:
         proc.terminate()
         proc.wait(10)
