@@ -204,3 +204,15 @@ async def test_rejected_schema_content_does_not_switch_modes(
         with pytest.raises(ConnectorError, match="Invalid schema"):
             await conn.complete(req(json_schema={"type": "object"}))
     assert [r.body["response_format"]["type"] for r in fault_server.requests[-2:]] == ["json_schema"] * 2
+
+
+async def test_stream_closed_early_releases_the_connection(connector: Make) -> None:
+    import contextlib
+
+    conn = connector("ok")
+    for _ in range(3):  # leaking the response would leave connections hanging between rounds
+        async with contextlib.aclosing(conn.stream(req())) as pieces:
+            async for first in pieces:
+                assert first == TEXT_PIECES[0]
+                break
+    assert (await conn.complete(req())).text == TEXT
