@@ -19,6 +19,8 @@ from typing import Any
 
 from dualtrack import InputFileError, PackageInfo, SkillContext, UserError, atomic_write, inspect_package
 
+from ._parts import lost_parts, static_risks
+
 __all__ = [
     "MAX_COLS",
     "MAX_ROWS",
@@ -38,30 +40,6 @@ _BYTES_PER_CELL = 24  # a small numeric cell, <c r="B2"><v>1</v></c>, takes abou
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3})(\d+)(?::([A-Za-z]{1,3})(\d+))?\"")
-
-# Parts openpyxl does not carry over when it saves a workbook (prefix -> what it is).
-RISKY_PARTS: dict[str, str] = {
-    "xl/media/": "images",
-    "xl/charts/chart": "charts not created by openpyxl (formatting is lost)",
-    "xl/drawings/": "drawings and shapes",
-    "xl/pivotCache/": "pivot caches",
-    "xl/pivotTables/": "pivot tables",
-    "xl/slicers/": "slicers",
-    "xl/slicerCaches/": "slicer caches",
-    "xl/timelines/": "timelines",
-    "xl/timelineCaches/": "timeline caches",
-    "xl/embeddings/": "embedded objects",
-    "xl/activeX/": "ActiveX controls",
-    "xl/ctrlProps/": "form controls",
-    "xl/threadedComments/": "threaded comments",
-    "xl/persons/": "comment authors",
-    "xl/model/": "the data model (Power Pivot)",
-    "xl/queryTables/": "query tables",
-    "xl/connections.xml": "data connections",
-    "customXml/": "custom XML parts",
-    "docMetadata/": "sensitivity label metadata",
-    "xl/vbaProject.bin": "VBA macros",
-}
 
 
 def _col_number(letters: bytes) -> int:
@@ -91,8 +69,8 @@ class CheckedWorkbook:
     largest_cells: int = 0
 
     def risky_parts(self) -> list[str]:
-        """What this workbook holds that openpyxl may not write back."""
-        return sorted({what for prefix, what in RISKY_PARTS.items() if self.package.has(prefix)})
+        """What this workbook holds that an openpyxl save certainly drops."""
+        return static_risks(self.path, self.package)
 
 
 def open_checked(ctx: SkillContext | None, path: str | Path, *, max_cells: int) -> CheckedWorkbook:
@@ -220,7 +198,7 @@ def output_path(checked: CheckedWorkbook, output: str | None, in_place: bool) ->
     if in_place:
         if output and Path(output).expanduser().resolve() != src:
             raise UserError("give either in_place=True or an output path, not both")
-        risky = [r for r in checked.risky_parts() if r != "VBA macros"]
+        risky = checked.risky_parts()
         if risky:
             raise UserError(
                 f"{src.name}: editing in place would lose {', '.join(risky)} (openpyxl cannot write "
@@ -256,16 +234,7 @@ def save_workbook(wb: Any, checked: CheckedWorkbook, dest: Path, *, in_place: bo
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        after = zf.namelist()
-    lost = []
-    for prefix, what in RISKY_PARTS.items():
-        before_n = sum(1 for p in checked.package.parts if p.startswith(prefix))
-        after_n = sum(1 for p in after if p.startswith(prefix))
-        if before_n > after_n and not (prefix == "xl/drawings/" and after_n):
-            lost.append(f"{what} ({before_n - after_n} part(s) under {prefix})")
-        elif before_n and prefix == "xl/charts/chart":
-            lost.append("the formatting of existing charts (openpyxl re-creates them)")
+    lost = lost_parts(checked.path, checked.package, data)
     if lost and in_place:
         raise UserError(
             f"{checked.path.name}: saving in place would lose {'; '.join(lost)}; "
