@@ -28,7 +28,41 @@ _OPS: dict[str, tuple[str, ...]] = {
     "max": ("max", "maximum", "highest", "largest", "biggest"),
     "min": ("min", "minimum", "lowest", "smallest"),
 }
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+)
 _COMPLEX = (
+    *_MONTHS,
+    "today",
+    "yesterday",
+    "last",
+    "next",
+    "latest",
+    "recent",
+    "first",
     "per",
     "each",
     "every",
@@ -216,7 +250,16 @@ def infer_check(request: str, table: Table) -> Check | None:
     for c in mentioned:
         if c not in numeric and not any(w[0] is c for w in where):
             return None  # a column is named without a value to match: the request is not plain
+    if _unexplained_numbers(text, mentioned, where):
+        return None  # "in 2024", "top 5", "product 3": something this reader does not model
     return Check(op, column, where)
+
+
+def _unexplained_numbers(text: str, mentioned: list[Column], where: list[tuple[Column, str, Any]]) -> bool:
+    rest = _THRESHOLD.sub(" ", text)
+    for phrase in [c.name for c in mentioned] + [str(v) for _c, _o, v in where]:
+        rest = rest.replace(" ".join(phrase.lower().split()), " ")
+    return re.search(r"\d", rest) is not None
 
 
 def _value_in(request: str, text: str, value: str) -> bool:

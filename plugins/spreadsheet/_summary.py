@@ -39,7 +39,7 @@ class SummaryPlan(BaseModel):
 
     group_by: str = Field(description="Header of the column to group by")
     values: list[str] = Field(default_factory=list, description="Headers of numeric columns to aggregate")
-    functions: list[Function] = Field(default_factory=lambda: ["sum"], description="Aggregations to compute")
+    functions: list[Function] = Field(default=["sum"], description="Aggregations to compute")
 
 
 def groups_of(table: Table, group: Column) -> list[Any]:

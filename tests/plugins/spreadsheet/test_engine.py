@@ -1,0 +1,152 @@
+"""The pieces under the skills: the evaluator, reference handling, request checks, registration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from dualtrack import Orchestrator
+from dualtrack.plugins.spreadsheet._checks import infer_check
+from dualtrack.plugins.spreadsheet._evaluator import check_syntax, compute
+from dualtrack.plugins.spreadsheet._refs import bounded, formula_refs, translate
+from dualtrack.plugins.spreadsheet._table import read_table
+
+
+def _book() -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Bob's Data"
+    ws.append(["Name", "Qty", "Price"])
+    for i, (n, q, p) in enumerate([("a", 2, 1.5), ("b", 3, 2.0), ("c", 5, 4.0)], 2):
+        ws.append([n, q, p])
+        ws[f"D{i}"] = f"=B{i}*C{i}"
+    other = wb.create_sheet("Other Sheet")
+    other["A1"] = "='Bob''s Data'!B2+1"
+    wb.defined_names["Quantities"] = openpyxl.workbook.defined_name.DefinedName(
+        "Quantities", attr_text="'Bob''s Data'!$B$2:$B$4"
+    )
+    return wb
+
+
+def test_evaluator_handles_quoted_sheet_names_whole_columns_names_and_errors():
+    wb = _book()
+    before = [[c.value for c in row] for row in wb["Bob's Data"].iter_rows()]
+    cells = [("Other Sheet", c) for c in ["A1", "B1", "B2", "B3", "B4", "B5"]]
+    got = compute(
+        wb,
+        cells,
+        {
+            ("Other Sheet", "B1"): "=SUM('Bob''s Data'!D:D)",
+            ("Other Sheet", "B2"): "=SUM(Quantities)",
+            ("Other Sheet", "B3"): "=1/0",
+            ("Other Sheet", "B4"): "=VLOOKUP(\"b\",'Bob''s Data'!A2:C4,3,FALSE)",
+            ("Other Sheet", "B5"): "=\"n=\"&COUNTA('Bob''s Data'!A:A)",
+        },
+    )
+    assert got[("Other Sheet", "A1")].value == 3
+    assert got[("Other Sheet", "B1")].value == pytest.approx(2 * 1.5 + 3 * 2 + 5 * 4)
+    assert got[("Other Sheet", "B2")].value == 10
+    assert got[("Other Sheet", "B3")].error == "#DIV/0!" and not got[("Other Sheet", "B3")].ok
+    assert got[("Other Sheet", "B4")].value == 2.0
+    assert got[("Other Sheet", "B5")].value == "n=4"
+    # the workbook itself is untouched: candidates live only in the temporary copy
+    assert [[c.value for c in row] for row in wb["Bob's Data"].iter_rows()] == before
+    assert wb["Other Sheet"]["B1"].value is None
+
+
+def test_check_syntax_reports_parser_errors():
+    assert check_syntax("=SUM(A1:A3)") is None
+    assert "cannot parse" in (check_syntax("=SUM(A1:A3") or "")
+    assert check_syntax("SUM(A1)") == "a formula must start with '='"
+
+
+def test_references_are_found_bounded_and_translated():
+    refs = formula_refs("=SUMIFS('Bob''s Data'!$D:$D,B2:B9,\"x\")+Quantities", "Sheet1")
+    assert [(r.sheet, r.min_col, r.min_row, r.max_col, r.max_row, r.name) for r in refs] == [
+        ("Bob's Data", 4, None, 4, None, None),
+        ("Sheet1", 2, 2, 2, 9, None),
+        ("Sheet1", None, None, None, None, "Quantities"),
+    ]
+    assert refs[0].contains("bob's data", 4, 100) and not refs[1].contains("Sheet1", 2, 10)
+    assert bounded("'Bob''s Data'!$D:$D", lambda s: (50, 4)) == "'Bob''s Data'!$D$1:$D$50"
+    assert bounded("3:3", lambda s: (50, 4)) == "$A3:$D3"
+    assert translate("=B2*$C$1+SUM(B$2:B2)", "E2", "E7") == "=B7*$C$1+SUM(B$2:B7)"
+
+
+def test_read_table_computes_formulas_without_cached_values(tmp_path: Path):
+    wb = _book()
+    wb.save(tmp_path / "b.xlsx")
+    f, v = (
+        openpyxl.load_workbook(tmp_path / "b.xlsx"),
+        openpyxl.load_workbook(tmp_path / "b.xlsx", data_only=True),
+    )
+    table = read_table(f, v, "bob's data")
+    assert table.sheet == "Bob's Data" and table.block.ref == "A1:D4" and table.computed == 3
+    assert [c.name for c in table.columns] == ["Name", "Qty", "Price", "D"]
+    assert table.values[4] == [3.0, 6.0, 20.0] and table.columns[3].kind == "integer"
+    assert table.range_ref(table.column("price"), sheet=True) == "'Bob''s Data'!$C$2:$C$4"
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ("total amount for North", "sum of 'Amount' where 'Region' = 'North'"),
+        ("What is the average Units?", "average of 'Units'"),
+        ("how many sales in the South region", "count of rows where 'Region' = 'South'"),
+        ("count orders with amount over 500", "count of rows where 'Amount' > 500.0"),
+        ("lowest price for Gizmo", "min of 'Price' where 'Product' = 'Gizmo'"),
+        ("sum of units above 10", "sum of 'Units' where 'Units' > 10.0"),
+        ("total amount per region", None),  # a grouping, not one value
+        ("total amount for North or South", None),
+        ("average amount in March", None),  # dates are not checked
+        ("amount as a percentage of the total", None),
+        ("total of units and amount", None),  # two columns
+        ("show me a Widget", None),  # no aggregate
+        ("total amount in 2024", None),  # a number the reader does not model
+        ("sum of units for product 3", None),
+    ],
+)
+def test_infer_check_reads_only_plain_requests(sales, request_: str, expected: str | None):
+    path, _ = sales
+    wb, wbv = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    table = read_table(wb, wbv, None)
+    check = infer_check(request_, table)
+    assert (check.describe() if check else None) == expected
+
+
+def test_plugin_registers_through_the_entry_point_with_honest_tags():
+    orc = Orchestrator(plugins=["spreadsheet"])
+    skills = {s["name"]: s for s in orc.manifest()["plugins"][0]["skills"]}
+    assert set(skills) == {
+        f"spreadsheet.{n}"
+        for n in [
+            "profile",
+            "formula",
+            "explain_formula",
+            "add_column",
+            "highlight",
+            "chart",
+            "summarize",
+            "ask",
+        ]
+    }
+    writes = {n for n, s in skills.items() if s["effects"] == "write"}
+    assert writes == {
+        f"spreadsheet.{n}" for n in ["formula", "add_column", "highlight", "chart", "summarize"]
+    }
+    assert skills["spreadsheet.profile"]["requires"] == []
+    assert skills["spreadsheet.formula"]["requires"] == ["json"]
+    params = skills["spreadsheet.add_column"]["parameters"]["properties"]
+    assert params["mode"]["enum"] == ["auto", "formula", "model"] if "enum" in params["mode"] else True
+    assert all(p.get("description") for p in params.values())
+
+
+def test_importing_the_plugin_does_not_import_the_evaluator():
+    import subprocess
+    import sys
+
+    code = "import sys; import dualtrack.plugins.spreadsheet; print('formulas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
