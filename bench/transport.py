@@ -226,6 +226,7 @@ class OpenAISDK(Contender):
 CONTENDERS: list[type[Contender]] = [
     Dualtrack,
     Connector,
+    OrchestrationOnly,
     ConnectorHttpxAiohttp,
     RawHttpx,
     RawAiohttp,
