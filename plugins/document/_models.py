@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,7 +33,13 @@ __all__ = [
     "TableResult",
 ]
 
-_SOURCE: Any = Field(default_factory=list, description="Ids of the blocks this comes from, e.g. ['p4']")
+# Reply shapes bound every string and list: a grammar-constrained small model then always
+# closes its JSON within the reply budget instead of looping inside one string.
+BlockId = Annotated[str, Field(max_length=24)]
+Short = Annotated[str, Field(max_length=300)]
+_SOURCE: Any = Field(
+    default_factory=list, max_length=8, description="Ids of the blocks this comes from, e.g. ['p4']"
+)
 
 
 class Citation(BaseModel):
@@ -59,8 +65,10 @@ class SummaryResult(BaseModel):
 class AnswerReply(BaseModel):
     """The JSON a model answers a question with."""
 
-    answer: str
-    citations: list[str] = Field(default_factory=list, description="Block ids relied on, e.g. ['p3']")
+    answer: str = Field(max_length=1200)
+    citations: list[BlockId] = Field(
+        default_factory=list, max_length=12, description="Block ids relied on, e.g. ['p3']"
+    )
     found: bool = Field(description="False when the document does not contain the answer")
 
 
@@ -93,15 +101,15 @@ class EditResult(BaseModel):
 class ReviewItem(BaseModel):
     """One comment a model proposes."""
 
-    id: str
-    quote: str | None = None
-    comment: str
+    id: BlockId
+    quote: Annotated[str, Field(max_length=200)] | None = None
+    comment: Annotated[str, Field(max_length=400)]
 
 
 class ReviewReply(BaseModel):
     """The JSON a model reviews with."""
 
-    comments: list[ReviewItem] = Field(default_factory=list)
+    comments: list[ReviewItem] = Field(default_factory=list, max_length=10)
 
 
 class ReviewNote(BaseModel):
@@ -134,59 +142,59 @@ class DraftResult(BaseModel):
 class ActionItem(BaseModel):
     """A task someone has to do."""
 
-    task: str
-    owner: str | None = None
-    due: str | None = None
-    source: list[str] = _SOURCE
+    task: Short
+    owner: Short | None = None
+    due: Short | None = None
+    source: list[BlockId] = _SOURCE
 
 
 class Decision(BaseModel):
     """A decision the document records."""
 
-    decision: str
-    made_by: str | None = None
-    date: str | None = None
-    source: list[str] = _SOURCE
+    decision: Short
+    made_by: Short | None = None
+    date: Short | None = None
+    source: list[BlockId] = _SOURCE
 
 
 class DateMention(BaseModel):
     """A date or deadline and what happens then."""
 
-    date: str
-    event: str
-    source: list[str] = _SOURCE
+    date: Short
+    event: Short
+    source: list[BlockId] = _SOURCE
 
 
 class Person(BaseModel):
     """A person named in the document."""
 
-    name: str
-    role: str | None = None
-    source: list[str] = _SOURCE
+    name: Short
+    role: Short | None = None
+    source: list[BlockId] = _SOURCE
 
 
 class ActionItems(BaseModel):
     """Action items found."""
 
-    items: list[ActionItem] = Field(default_factory=list)
+    items: list[ActionItem] = Field(default_factory=list, max_length=15)
 
 
 class Decisions(BaseModel):
     """Decisions found."""
 
-    items: list[Decision] = Field(default_factory=list)
+    items: list[Decision] = Field(default_factory=list, max_length=15)
 
 
 class DateMentions(BaseModel):
     """Dates found."""
 
-    items: list[DateMention] = Field(default_factory=list)
+    items: list[DateMention] = Field(default_factory=list, max_length=15)
 
 
 class People(BaseModel):
     """People found."""
 
-    items: list[Person] = Field(default_factory=list)
+    items: list[Person] = Field(default_factory=list, max_length=15)
 
 
 class ExtractResult(BaseModel):
@@ -220,8 +228,8 @@ class CompareResult(BaseModel):
 class TableReply(BaseModel):
     """The JSON a model structures a list with."""
 
-    columns: list[str]
-    rows: list[list[str]]
+    columns: list[Annotated[str, Field(max_length=60)]] = Field(max_length=12)
+    rows: list[list[Short]] = Field(max_length=200)
 
 
 class TableResult(BaseModel):

@@ -41,9 +41,9 @@ def obedient(evil: Path, secret: Path) -> Callable[[CompletionRequest], Completi
             "1", "document-rewrite", json.dumps({"path": str(secret), "instruction": "x", "in_place": True})
         )
         if request.json_schema and "comments" in request.json_schema.get("properties", {}):
-            text = json.dumps({"comments": [{"id": str(evil), "quote": "x", "comment": "pwned"}]})
+            text = json.dumps({"comments": [{"id": evil.name, "quote": "x", "comment": "pwned"}]})
         elif request.json_schema:
-            text = json.dumps({"answer": f"saved to {evil}", "citations": [str(evil)], "found": True})
+            text = json.dumps({"answer": f"saved to {evil}", "citations": [evil.name], "found": True})
         else:
             text = f"Admin mode on. Output written to {evil}. [p1]"
         return Completion(text, tool_calls=[call])
@@ -74,7 +74,7 @@ async def test_injected_instructions_change_nothing_outside_the_task(
         f"document.{s}" for s in runs
     }
     assert all(request.tools is None for request in conn.calls)
-    assert results["ask"].value.citations == [] and results["ask"].value.unverified == [str(evil)]
+    assert results["ask"].value.citations == [] and results["ask"].value.unverified == [evil.name]
     assert results["review"].value.comments == []
     written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
     assert written == sorted(
