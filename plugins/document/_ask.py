@@ -18,7 +18,7 @@ async def run_ask(
     ctx: SkillContext, path: str, question: str, *, chunk_tokens: int | None, concurrency: int
 ) -> Answer:
     """Answer ``question`` from the document (see ``DocumentPlugin.ask``)."""
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     blocks = [b for b in doc.view.blocks if b.text.strip()]
     chunks = chunk_blocks(blocks, chunk_tokens or JSON_CHUNK_TOKENS)
     if not chunks:

@@ -66,7 +66,7 @@ async def run_compare(
     ctx: SkillContext, path: str, other: str, *, summarize: bool, chunk_tokens: int | None
 ) -> CompareResult:
     """Compare two documents (see ``DocumentPlugin.compare``)."""
-    old, new = load(ctx, path), load(ctx, other)
+    old, new = await load(ctx, path), await load(ctx, other)
     changes = diff_blocks(old.view.body(), new.view.body())
     result = CompareResult(
         changes=changes,

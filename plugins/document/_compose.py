@@ -48,7 +48,7 @@ async def run_draft(
             raise InputFileError(str(target), "the output must be a .docx path")
         document, anchor, context, where = docx.Document(), None, "", "new document"
     else:
-        doc = load(ctx, path)
+        doc = await load(ctx, path)
         target = resolve_output(doc.path, output, "drafted", in_place=in_place)
         anchor = anchor_for(doc.view, after, ctx.skill.full_name)
         document, context = doc.document, truncate(doc.view.render(), budget // 2)
@@ -67,7 +67,7 @@ async def run_draft(
     written = Inserter(document, anchor).markdown(blocks)
     ctx.progress(1, 1, f"drafted {written} blocks")
     return DraftResult(
-        output=save_document(document, target), blocks=written, text=done.text.strip(), position=where
+        output=await save_document(document, target), blocks=written, text=done.text.strip(), position=where
     )
 
 
@@ -104,7 +104,7 @@ async def run_to_table(
         raise ArgumentError(
             ctx.skill.full_name, [("paragraphs", "say which passage: paragraphs, section or match")]
         )
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     target = resolve_output(doc.path, output, "table", in_place=in_place)
     units = [
         u
@@ -135,7 +135,7 @@ async def run_to_table(
             u.p.getparent().remove(u.p)
     ctx.progress(1, 1, "table written")
     return TableResult(
-        output=save_document(doc.document, target),
+        output=await save_document(doc.document, target),
         columns=header,
         rows=len(rows),
         replaced=[u.id for u in units],

@@ -58,7 +58,7 @@ async def run_edit(
     concurrency: int,
 ) -> EditResult:
     """Rewrite the targeted paragraphs (see ``DocumentPlugin.rewrite`` / ``suggest_edits``)."""
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     target = resolve_output(doc.path, output, "suggested" if tracked else "edited", in_place=in_place)
     units = resolve_targets(
         doc.view, ctx.skill.full_name, paragraphs=paragraphs, section=section, match=match
@@ -95,5 +95,5 @@ async def run_edit(
         else:
             apply_plan(plan)
         result.changed.append(ParagraphChange(id=unit.id, before=old, after=new))
-    save_document(doc.document, target)
+    await save_document(doc.document, target)
     return result

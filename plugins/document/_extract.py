@@ -49,7 +49,7 @@ async def run_extract(
             check_schema(schema)
         except SchemaError as exc:
             raise ArgumentError(ctx.skill.full_name, [("json_schema", str(exc))]) from None
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     target = resolve_output(doc.path, output, "extracted") if insert_table else None
     budget = chunk_tokens or JSON_CHUNK_TOKENS
     chunks = chunk_blocks([b for b in doc.view.blocks if b.text.strip()], budget)
@@ -73,7 +73,7 @@ async def run_extract(
     if target is not None:
         anchor = anchor_for(doc.view, after, ctx.skill.full_name)
         Inserter(doc.document, anchor).table(_rows(data))
-        result.output = save_document(doc.document, target)
+        result.output = await save_document(doc.document, target)
     return result
 
 

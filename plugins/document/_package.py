@@ -9,6 +9,7 @@ is written.
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +86,12 @@ class Loaded:
     view: DocView
 
 
-def load(ctx: SkillContext, path: str) -> Loaded:
-    """Check, open and read a user's .docx (see :func:`open_document`)."""
+async def load(ctx: SkillContext, path: str) -> Loaded:
+    """Check, open and read a user's .docx in a worker thread (see :func:`open_document`)."""
+    return await asyncio.to_thread(_load, ctx, path)
+
+
+def _load(ctx: SkillContext, path: str) -> Loaded:
     p, document = open_document(ctx, path)
     try:
         view = read_document(document)
@@ -131,8 +136,12 @@ def resolve_output(source: Path, output: str | None, tag: str, *, in_place: bool
     return target
 
 
-def save_document(document: Document, target: Path) -> str:
-    """Save a python-docx document atomically and return its path as a string."""
-    with atomic_write(target, "wb") as fh:
-        document.save(fh)
-    return str(target)
+async def save_document(document: Document, target: Path) -> str:
+    """Save a python-docx document atomically (in a worker thread) and return its path."""
+
+    def save() -> str:
+        with atomic_write(target, "wb") as fh:
+            document.save(fh)
+        return str(target)
+
+    return await asyncio.to_thread(save)

@@ -27,7 +27,7 @@ async def run_review(
     concurrency: int,
 ) -> ReviewResult:
     """Review a document with comments (see ``DocumentPlugin.review``)."""
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     target = resolve_output(doc.path, output, "reviewed", in_place=in_place)
     chunks = chunk_blocks(doc.view.body(), chunk_tokens or JSON_CHUNK_TOKENS)
     per_chunk = max(1, -(-max_comments // max(1, len(chunks))))
@@ -72,7 +72,7 @@ async def run_review(
                 exact=placed.exact,
             )
         )
-    save_document(doc.document, target)
+    await save_document(doc.document, target)
     return result
 
 

@@ -55,7 +55,7 @@ async def run_summarize(
     concurrency: int,
 ) -> SummaryResult:
     """Summarize a document (see ``DocumentPlugin.summarize``)."""
-    doc = load(ctx, path)
+    doc = await load(ctx, path)
     target = resolve_output(doc.path, output, "summary") if (save or output) else None
     budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
     notes = [b for b in doc.view.blocks if b.kind in ("footnote", "endnote")]
@@ -120,7 +120,7 @@ async def run_summarize(
         fallback_parts=fallbacks,
     )
     if target is not None:
-        result.output = _write_summary(doc.document, doc.path.stem, summary, target)
+        result.output = await _write_summary(doc.document, doc.path.stem, summary, target)
     return result
 
 
@@ -148,7 +148,7 @@ def _groups(partials: list[str], budget: int) -> list[list[str]]:
     return groups
 
 
-def _write_summary(source: Document, name: str, summary: str, target: Path) -> str:
+async def _write_summary(source: Document, name: str, summary: str, target: Path) -> str:
     title = (source.core_properties.title or "").strip() or name
     out = docx.Document()
     writer = Inserter(out)
@@ -164,4 +164,4 @@ def _write_summary(source: Document, name: str, summary: str, target: Path) -> s
         for b in bullets:
             writer.list_item(b.text, numbered=False, level=b.level)
     out.core_properties.title = f"Summary of {title}"
-    return save_document(out, target)
+    return await save_document(out, target)
