@@ -21,14 +21,25 @@ from dualtrack import SkillContext
 
 from ._cells import write_formula, write_value
 from ._evaluator import check_syntax, compute
-from ._formula import FORMULA_RULES, FormulaReply, Verdict, normalize_formula, solve
+from ._formula import FORMULA_RULES, FormulaReply, Verdict, solve
 from ._layout import filled
-from ._models import AddColumnResult, FormulaAttempt
+from ._models import FormulaAttempt
 from ._refs import formula_refs, translate
 from ._session import Session
 from ._table import Column, Table
 
-__all__ = ["ColumnPlan", "fill_by_model", "formula_column_validator", "write_formula_column"]
+__all__ = [
+    "ColumnPlan",
+    "RowValue",
+    "RowValues",
+    "column_target",
+    "fill_by_model",
+    "formula_column",
+    "formula_column_validator",
+    "write_formula_column",
+]
+
+_COLUMN_TARGET = re.compile(r"^(?:(?P<sheet>.+)!)?\$?(?P<col>[A-Za-z]{1,3})(?::\$?(?P<col2>[A-Za-z]{1,3}))?$")
 
 _RELATIVE_ROW = re.compile(r"\$?[A-Za-z]{1,3}\d")
 
@@ -56,6 +67,20 @@ class RowValues(BaseModel):
     """A batch of answers."""
 
     values: list[RowValue]
+
+
+def column_target(target: str) -> tuple[str | None, int] | None:
+    """``(sheet or None, column)`` when ``target`` names a whole column (``H``, ``H:H``, ``Sales!H:H``)."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    m = _COLUMN_TARGET.match(target.strip())
+    if m is None or (m.group("col2") and m.group("col2").upper() != m.group("col").upper()):
+        return None
+    sheet = m.group("sheet")
+    if sheet and sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    col = column_index_from_string(m.group("col").upper())
+    return (sheet, col) if col <= 16384 else None
 
 
 def _sample_rows(table: Table) -> list[int]:
@@ -194,15 +219,3 @@ async def fill_by_model(
 
 def _jsonable(v: Any) -> Any:
     return v if v is None or isinstance(v, str | int | float | bool) else str(v)
-
-
-def column_result(table: Table, col: int, header: str, mode: str) -> AddColumnResult:
-    """An empty result for the new column (filled in by the skill)."""
-    return AddColumnResult(
-        ok=False, sheet=table.sheet, column=get_column_letter(col), header=header, mode=mode
-    )
-
-
-def first_formula(plan: ColumnPlan) -> str:
-    """The plan's formula, normalised."""
-    return normalize_formula(plan.formula) if plan.formula else ""

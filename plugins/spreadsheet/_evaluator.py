@@ -26,7 +26,7 @@ from typing import Any
 
 from dualtrack import UserError
 
-from ._refs import bounded, is_formula, quote_sheet, rewrite_refs
+from ._refs import bounded, is_formula, rewrite_refs
 
 __all__ = ["Computed", "check_syntax", "compute", "load_formulas", "to_number"]
 
@@ -201,8 +201,3 @@ def compute(
             else:
                 out[key] = Computed(None)
     return out
-
-
-def quoted(sheet: str, coord: str) -> str:
-    """``Sheet!A1`` with the sheet quoted when needed."""
-    return f"{quote_sheet(sheet)}!{coord}"

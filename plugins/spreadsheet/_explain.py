@@ -13,7 +13,7 @@ from ._models import FormulaExplanation, Precedent
 from ._refs import Ref, formula_functions, formula_refs, is_formula, quote_sheet
 from ._session import Session, parse_cell
 
-__all__ = ["explain"]
+__all__ = ["explain", "precedents"]
 
 _SYSTEM = (
     "You explain spreadsheet formulas to people who do not write formulas. Say what the formula "

@@ -26,7 +26,15 @@ from ._evaluator import check_syntax, compute
 from ._models import FormulaAttempt
 from ._refs import formula_refs, quote_sheet
 
-__all__ = ["FORMULA_RULES", "FormulaReply", "Verdict", "cell_validator", "normalize_formula", "solve"]
+__all__ = [
+    "FORMULA_RULES",
+    "FormulaReply",
+    "Verdict",
+    "cell_validator",
+    "normalize_formula",
+    "solve",
+    "target_text",
+]
 
 ESCALATION_TAG = tags.REASONING
 FORMULA_RULES = (

@@ -25,7 +25,7 @@ from ._layout import filled
 from ._refs import formula_refs, translate
 from ._table import Table
 
-__all__ = ["COLORS", "HighlightRule", "apply_rule", "parse_color"]
+__all__ = ["COLORS", "HighlightRule", "apply_rule", "condition", "parse_color"]
 
 Operator = Literal[
     "greater_than",

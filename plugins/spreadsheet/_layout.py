@@ -15,7 +15,7 @@ from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
-__all__ = ["HEAD_ROWS", "LayoutScanner", "TableBlock", "filled", "find_header"]
+__all__ = ["HEAD_ROWS", "LayoutScanner", "TableBlock", "filled", "find_header", "main_table"]
 
 HEAD_ROWS = 6
 _MAX_TABLES = 50

@@ -7,7 +7,7 @@ from typing import Literal
 
 from dualtrack import SkillContext, plugin, skill, tags
 
-from . import _edits
+from . import _edits, _report
 from ._ask import answer
 from ._explain import explain
 from ._models import (
@@ -82,7 +82,8 @@ class SpreadsheetPlugin:
             ctx: The skill context (routing, progress, sensitivity).
             path: The .xlsx or .xlsm workbook.
             request: What the formula should compute, in plain words.
-            target: The cell to write it to (``H2`` or ``Sales!H2``); default: beside the table.
+            target: The cell to write it to (``H2`` or ``Sales!H2``), or an empty column (``H`` or
+                ``H:H``) to get one formula per row; default: a cell beside the table.
             sheet: The sheet whose table the request is about (default: the active sheet).
             output: Where to write the edited workbook (default: ``<name>.edited.xlsx``).
             in_place: Edit the input file itself instead of writing a copy.
@@ -169,7 +170,7 @@ class SpreadsheetPlugin:
             output: Where to write the edited workbook (default: ``<name>.edited.xlsx``).
             in_place: Edit the input file itself instead of writing a copy.
         """
-        return await _edits.highlight(ctx, path, request, sheet, output, in_place, self.max_edit_cells)
+        return await _report.highlight(ctx, path, request, sheet, output, in_place, self.max_edit_cells)
 
     @skill(requires=(tags.JSON,), effects="write")
     async def chart(
@@ -193,7 +194,7 @@ class SpreadsheetPlugin:
             output: Where to write the edited workbook (default: ``<name>.edited.xlsx``).
             in_place: Edit the input file itself instead of writing a copy.
         """
-        return await _edits.chart(ctx, path, request, sheet, kind, output, in_place, self.max_edit_cells)
+        return await _report.chart(ctx, path, request, sheet, kind, output, in_place, self.max_edit_cells)
 
     @skill(requires=(tags.JSON,), effects="write")
     async def summarize(
@@ -223,7 +224,7 @@ class SpreadsheetPlugin:
             output: Where to write the edited workbook (default: ``<name>.edited.xlsx``).
             in_place: Edit the input file itself instead of writing a copy.
         """
-        return await _edits.summarize(
+        return await _report.summarize(
             ctx,
             path,
             request,

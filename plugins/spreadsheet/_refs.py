@@ -16,6 +16,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 __all__ = [
     "Ref",
+    "bounded",
     "formula_functions",
     "formula_refs",
     "is_formula",

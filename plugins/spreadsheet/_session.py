@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import column_index_from_string
 
 from dualtrack import SkillContext, UserError
 
@@ -14,7 +15,7 @@ from ._layout import filled
 from ._table import Table, read_table
 from ._workbook import CheckedWorkbook, load, open_checked, output_path, save_workbook
 
-__all__ = ["Session", "parse_cell"]
+__all__ = ["Session", "load_table", "open_session", "parse_cell"]
 
 
 def parse_cell(text: str, default_sheet: str) -> tuple[str, str]:
@@ -115,6 +116,14 @@ class Session:
         return save_workbook(self.wb, self.checked, dest, in_place=in_place)
 
 
-def cell_label(col: int, row: int) -> str:
-    """``B7`` from column 2, row 7."""
-    return f"{get_column_letter(col)}{row}"
+async def open_session(
+    ctx: SkillContext, path: str, max_cells: int, output: str | None, in_place: bool
+) -> tuple[Session, Any]:
+    """Open and check ``path`` off the event loop, and decide the destination before any work."""
+    session = await asyncio.to_thread(Session.open, ctx, path, max_cells=max_cells)
+    return session, session.plan(output, in_place)
+
+
+async def load_table(session: Session, sheet: str | None) -> Table:
+    """Read a sheet's main table off the event loop."""
+    return await asyncio.to_thread(session.table, sheet)

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from dualtrack import Orchestrator, tags
+from dualtrack import Orchestrator, UserError, tags
 from dualtrack.plugins.spreadsheet import SpreadsheetPlugin
 from dualtrack.testing import ScriptedConnector, model_card
 from tests.office import requires_soffice
@@ -254,3 +254,23 @@ async def test_formula_reply_without_equals_sign_or_with_fences_is_normalised(sa
     orc, _ = orc_with(json.dumps({"formula": "`SUM(D2:D41)`", "explanation": "x"}))
     res = await orc.invoke("spreadsheet.formula", path=str(path), request="sum of units", target="H2")
     assert res.value.ok and res.value.formula == "=SUM(D2:D41)"
+
+
+async def test_formula_for_a_whole_column_writes_one_checked_formula_per_row(sales, orc_with):
+    path, rows = sales
+    orc, conn = orc_with(formula_reply("=D2*E2*2"))
+    res = await orc.invoke("spreadsheet.formula", path=str(path), request="double the amount", target="H:H")
+    v = res.value
+    assert v.ok and v.target == "H2:H41" and v.formula == "=D2*E2*2"
+    assert v.value == pytest.approx([2 * rows[0]["Amount"], 2 * rows[19]["Amount"], 2 * rows[39]["Amount"]])
+    assert "copied down to row 41" in conn.prompts[0]
+    ws = openpyxl.load_workbook(v.output)["Sales"]
+    assert ws["H1"].value == "double the amount" and ws["H41"].value == "=D41*E41*2"
+
+
+async def test_formula_for_a_column_that_holds_data_is_refused(sales, orc_with):
+    path, _ = sales
+    orc, conn = orc_with(formula_reply("=D2*2"))
+    with pytest.raises(UserError, match="holds data"):
+        await orc.invoke("spreadsheet.formula", path=str(path), request="double units", target="Sales!D")
+    assert conn.calls == []
