@@ -1,7 +1,9 @@
 """Find the tables in a sheet, and their header rows, from a stream of rows.
 
 A table is a block of consecutive non-empty rows, split into column runs by
-columns that are empty throughout the block. Its header is the first of its
+columns that are empty throughout the block; a block that follows a table
+after a single blank row, over the same columns and without a header of its
+own, continues that table. Its header is the first of its
 first few rows whose filled cells are all distinct text covering at least half
 the block's width (rows above it are titles). The scanner keeps only the
 first rows of the current block, so it works on sheets of any length.
@@ -157,6 +159,20 @@ class LayoutScanner:
             else:
                 headers = [get_column_letter(c) for c in range(first_col, last_col + 1)]
             table = TableBlock(first_row, blk.last_row, first_col, last_col, header_row, headers)
+            prev = self.tables[-1] if self.tables else None
+            if (
+                prev is not None
+                and header_row is None
+                and prev.header_row is not None
+                and prev.last_row + 2 == blk.first_row
+                and prev.first_col == first_col
+                and abs(prev.last_col - last_col) <= 1
+                and blk.last_row > blk.first_row
+            ):
+                # one blank row inside the data, not a new table (a lone row below is a total or a note)
+                prev.last_row = blk.last_row
+                prev.last_col = max(prev.last_col, last_col)
+                continue
             if len(self.tables) < _MAX_TABLES:
                 self.tables.append(table)
             else:

@@ -8,8 +8,10 @@ the evaluator.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,7 @@ from dualtrack import UserError
 
 from ._evaluator import compute
 from ._layout import LayoutScanner, TableBlock, filled, main_table
-from ._refs import is_formula, quote_sheet
+from ._refs import formula_refs, is_formula, quote_sheet
 
 __all__ = ["Column", "Table", "infer_kind", "read_table"]
 
@@ -85,6 +87,7 @@ class Table:
         columns: Its columns, left to right.
         values: Column index -> values of the data rows, top to bottom.
         computed: How many formula cells had no cached value and were computed.
+        totals_row: A totals row just below the data (not part of it), if any.
     """
 
     sheet: str
@@ -92,6 +95,7 @@ class Table:
     columns: list[Column]
     values: dict[int, list[Any]] = field(default_factory=dict)
     computed: int = 0
+    totals_row: int | None = None
 
     @property
     def first_row(self) -> int:
@@ -137,7 +141,8 @@ class Table:
         """A compact description for prompts: range, columns with types and examples, first rows."""
         lines = [
             f"Sheet {quote_sheet(self.sheet)}: table {self.block.ref}, header row "
-            f"{self.block.header_row or 'none'}, data rows {self.first_row}-{self.last_row}.",
+            f"{self.block.header_row or 'none'}, data rows {self.first_row}-{self.last_row}"
+            + (f"; row {self.totals_row} holds totals (not data)." if self.totals_row else "."),
             "Columns:",
         ]
         for c in self.columns:
@@ -194,6 +199,10 @@ def read_table(wb: Any, wb_values: Any, sheet: str | None) -> Table:
     block = main_table(scanner.finish())
     if block is None:
         raise UserError(f"sheet {ws.title!r} has no data; pick another sheet")
+    totals_row = None
+    if block.data_rows >= 3 and _is_totals_row(ws, wsv, block):
+        totals_row = block.last_row
+        block = dataclasses.replace(block, last_row=block.last_row - 1)
     cols = list(range(block.first_col, block.last_col + 1))
     values: dict[int, list[Any]] = {c: [] for c in cols}
     missing: list[tuple[str, str]] = []
@@ -209,18 +218,43 @@ def read_table(wb: Any, wb_values: Any, sheet: str | None) -> Table:
             cell = ws[coord]
             values[cell.column][cell.row - block.data_first_row] = res.value if res.ok else res.error
     columns = [Column(c, block.headers[c - block.first_col], infer_kind(values[c])) for c in cols]
-    return Table(ws.title, block, columns, values, len(missing))
+    return Table(ws.title, block, columns, values, len(missing), totals_row)
+
+
+_TOTALS = re.compile(r"^\s*(grand\s+)?(totals?|sum|sub-?totals?|average|mean|avg)\b", re.I)
+_AGGREGATES = ("SUM(", "SUBTOTAL(", "AVERAGE(", "COUNT(", "COUNTA(", "MAX(", "MIN(", "AGGREGATE(")
+
+
+def _is_totals_row(ws: Any, wsv: Any, block: TableBlock) -> bool:
+    """Whether the table's last row sums it up (a "Total" label, or SUM of the cells above)."""
+    r = block.last_row
+    cells = [(ws.cell(r, c).value, wsv.cell(r, c).value) for c in range(block.first_col, block.last_col + 1)]
+    label = next((v for f, v in cells if isinstance(v, str) and v.strip() and not is_formula(v)), None)
+    if label is not None and _TOTALS.match(label):
+        return True
+    for c, (f, _) in enumerate(cells, block.first_col):
+        if is_formula(f) and f.upper().lstrip("=").startswith(_AGGREGATES):
+            try:
+                refs = formula_refs(f, ws.title)
+            except ValueError:
+                continue
+            if any(
+                x.min_col == c and x.max_col == c and (x.max_row or 0) >= r - 1 and (x.min_row or 1) < r - 1
+                for x in refs
+            ):
+                return True
+    return False
 
 
 def _pick_sheet(wb: Any, sheet: str | None) -> Any:
     if sheet is None:
         ws = wb.active
-        if ws is not None and ws.max_row * ws.max_column > 1:
+        if ws in wb.worksheets and ws.max_row * ws.max_column > 1:  # not a chart sheet
             return ws
         return next((w for w in wb.worksheets if w.max_row * w.max_column > 1), wb.worksheets[0])
-    for name in wb.sheetnames:
-        if name.lower() == sheet.strip().lower():
-            return wb[name]
+    for ws in wb.worksheets:
+        if ws.title.lower() == sheet.strip().lower():
+            return ws
     close = difflib.get_close_matches(sheet, wb.sheetnames, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UserError(f"the workbook has no sheet {sheet!r}; it has {', '.join(wb.sheetnames)}.{hint}")

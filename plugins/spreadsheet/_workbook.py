@@ -176,8 +176,10 @@ def load(checked: CheckedWorkbook, *, data_only: bool = False, read_only: bool =
             keep_vba=checked.macro and not read_only,
             keep_links=True,
         )
-    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
-        raise InputFileError(str(checked.path), f"openpyxl cannot read this workbook ({exc})") from exc
+    except Exception as exc:  # any parser failure means the file cannot be used
+        raise InputFileError(
+            str(checked.path), f"openpyxl cannot read this workbook ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def output_path(checked: CheckedWorkbook, output: str | None, in_place: bool) -> Path:

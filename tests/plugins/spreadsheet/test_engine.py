@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
+import openpyxl.chart
 import pytest
 
 from dualtrack import Orchestrator
@@ -150,3 +152,57 @@ def test_importing_the_plugin_does_not_import_the_evaluator():
     code = "import sys; import dualtrack.plugins.spreadsheet; print('formulas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _load(path: Path):
+    return openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+
+
+def test_totals_row_below_the_data_is_not_data(tmp_path: Path, orc_with):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Item", "Cost"])
+    for i in range(1, 6):
+        ws.append([f"item {i}", i * 10])
+    ws.append(["Total", "=SUM(B2:B6)"])
+    wb.save(tmp_path / "t.xlsx")
+    table = read_table(*_load(tmp_path / "t.xlsx"), None)
+    assert (table.first_row, table.last_row, table.totals_row) == (2, 6, 7)
+    assert "row 7 holds totals" in table.describe()
+    check = infer_check("total cost", table)
+    assert check is not None and check.expected(table) == 150
+
+
+async def test_a_blank_row_inside_the_data_does_not_split_the_table(tmp_path: Path, orc_with):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Region", "Amount"])
+    for r in [("North", 1), ("South", 2), None, ("North", 4), ("East", 8)]:
+        ws.append(list(r) if r else [])
+    ws["A9"] = "Prepared by finance"
+    wb.save(tmp_path / "gap.xlsx")
+    table = read_table(*_load(tmp_path / "gap.xlsx"), None)
+    assert table.block.ref == "A1:B6"
+    orc, _ = orc_with(json.dumps({"formula": '=SUMIFS(B2:B6,A2:A6,"North")', "explanation": "x"}))
+    v = (
+        await orc.invoke(
+            "spreadsheet.formula", path=str(tmp_path / "gap.xlsx"), request="total amount for North"
+        )
+    ).value
+    assert v.ok and v.value == 5 and v.expected == 5
+
+
+def test_a_chart_sheet_as_the_active_sheet_is_skipped(sales):
+    path, _ = sales
+    wb = openpyxl.load_workbook(path)
+    cs = wb.create_chartsheet("Chart")
+    chart = openpyxl.chart.BarChart()
+    chart.add_data(
+        openpyxl.chart.Reference(wb["Sales"], min_col=4, min_row=1, max_row=41), titles_from_data=True
+    )
+    cs.add_chart(chart)
+    wb.active = wb.sheetnames.index("Chart")
+    wb.save(path)
+    assert wb.active is cs
+    table = read_table(*_load(path), None)
+    assert table.sheet == "Sales" and table.last_row == 41
