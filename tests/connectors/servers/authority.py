@@ -128,7 +128,7 @@ class FakeAuthority:
             return self._issue(user=True)
         return self._json({"error": "unsupported_grant_type"}, 400)
 
-    # -- helpers ------------------------------------------------------------------------
+    # -- internals ----------------------------------------------------------------------
 
     def _client_credentials(self, form: dict[str, Any]) -> FakeResponse:
         if "client_assertion" in form:
