@@ -104,6 +104,7 @@ class Skill:
         func: The bound method.
         params: The pydantic model of the parameters (no ``ctx``).
         ctx_param: The name of the injected context parameter, if any.
+        is_async: Whether the skill is a coroutine function.
     """
 
     plugin: str
@@ -115,6 +116,7 @@ class Skill:
     func: Callable[..., Any]
     params: type[BaseModel]
     ctx_param: str | None
+    is_async: bool = False
 
     @property
     def full_name(self) -> str:
@@ -125,11 +127,6 @@ class Skill:
     def tool_name(self) -> str:
         """The name used in OpenAI tool definitions (``plugin-skill``)."""
         return f"{self.plugin}-{self.name}"
-
-    @property
-    def is_async(self) -> bool:
-        """Whether the skill is a coroutine function."""
-        return inspect.iscoroutinefunction(self.func)
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON Schema of the parameters."""
@@ -260,6 +257,7 @@ def build_skill(plugin: str, attr: str, func: Callable[..., Any], problems: list
         func=func,
         params=params,
         ctx_param=ctx_param,
+        is_async=inspect.iscoroutinefunction(func),
     )
 
 
