@@ -35,10 +35,13 @@ __all__ = [
 
 # Reply shapes bound every string and list: a grammar-constrained small model then always
 # closes its JSON within the reply budget instead of looping inside one string.
+# (llama.cpp refuses grammars for strings much beyond 600 characters, so limits stay modest.)
 BlockId = Annotated[str, Field(max_length=24)]
-Short = Annotated[str, Field(max_length=300)]
+Text = Annotated[str, Field(max_length=200)]
+Name = Annotated[str, Field(max_length=60)]
+When = Annotated[str, Field(max_length=40)]
 _SOURCE: Any = Field(
-    default_factory=list, max_length=8, description="Ids of the blocks this comes from, e.g. ['p4']"
+    default_factory=list, max_length=4, description="Ids of the blocks this comes from, e.g. ['p4']"
 )
 
 
@@ -65,7 +68,7 @@ class SummaryResult(BaseModel):
 class AnswerReply(BaseModel):
     """The JSON a model answers a question with."""
 
-    answer: str = Field(max_length=1200)
+    answer: str = Field(max_length=600)
     citations: list[BlockId] = Field(
         default_factory=list, max_length=12, description="Block ids relied on, e.g. ['p3']"
     )
@@ -102,14 +105,14 @@ class ReviewItem(BaseModel):
     """One comment a model proposes."""
 
     id: BlockId
-    quote: Annotated[str, Field(max_length=200)] | None = None
-    comment: Annotated[str, Field(max_length=400)]
+    quote: Annotated[str, Field(max_length=120)] | None = None
+    comment: Annotated[str, Field(max_length=300)]
 
 
 class ReviewReply(BaseModel):
     """The JSON a model reviews with."""
 
-    comments: list[ReviewItem] = Field(default_factory=list, max_length=10)
+    comments: list[ReviewItem] = Field(default_factory=list, max_length=5)
 
 
 class ReviewNote(BaseModel):
@@ -142,59 +145,59 @@ class DraftResult(BaseModel):
 class ActionItem(BaseModel):
     """A task someone has to do."""
 
-    task: Short
-    owner: Short | None = None
-    due: Short | None = None
+    task: Text
+    owner: Name | None = None
+    due: When | None = None
     source: list[BlockId] = _SOURCE
 
 
 class Decision(BaseModel):
     """A decision the document records."""
 
-    decision: Short
-    made_by: Short | None = None
-    date: Short | None = None
+    decision: Text
+    made_by: Name | None = None
+    date: When | None = None
     source: list[BlockId] = _SOURCE
 
 
 class DateMention(BaseModel):
     """A date or deadline and what happens then."""
 
-    date: Short
-    event: Short
+    date: When
+    event: Text
     source: list[BlockId] = _SOURCE
 
 
 class Person(BaseModel):
     """A person named in the document."""
 
-    name: Short
-    role: Short | None = None
+    name: Name
+    role: Name | None = None
     source: list[BlockId] = _SOURCE
 
 
 class ActionItems(BaseModel):
     """Action items found."""
 
-    items: list[ActionItem] = Field(default_factory=list, max_length=15)
+    items: list[ActionItem] = Field(default_factory=list, max_length=6)
 
 
 class Decisions(BaseModel):
     """Decisions found."""
 
-    items: list[Decision] = Field(default_factory=list, max_length=15)
+    items: list[Decision] = Field(default_factory=list, max_length=6)
 
 
 class DateMentions(BaseModel):
     """Dates found."""
 
-    items: list[DateMention] = Field(default_factory=list, max_length=15)
+    items: list[DateMention] = Field(default_factory=list, max_length=6)
 
 
 class People(BaseModel):
     """People found."""
 
-    items: list[Person] = Field(default_factory=list, max_length=15)
+    items: list[Person] = Field(default_factory=list, max_length=6)
 
 
 class ExtractResult(BaseModel):
@@ -228,8 +231,8 @@ class CompareResult(BaseModel):
 class TableReply(BaseModel):
     """The JSON a model structures a list with."""
 
-    columns: list[Annotated[str, Field(max_length=60)]] = Field(max_length=12)
-    rows: list[list[Short]] = Field(max_length=200)
+    columns: list[Name] = Field(max_length=8)
+    rows: list[Annotated[list[Text], Field(max_length=8)]] = Field(max_length=60)
 
 
 class TableResult(BaseModel):

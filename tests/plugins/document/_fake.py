@@ -53,7 +53,7 @@ def _items(schema: dict[str, Any], text: str) -> dict[str, Any]:
             {
                 "task": t,
                 "owner": t.split(" will ")[0],
-                "due": t.rsplit(" by ", 1)[-1].rstrip("."),
+                "due": t.rsplit(" by ", 1)[-1].rstrip(".") if " by " in t else None,
                 "source": [i],
             }
             for i, t in rows
