@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, 
 from ._models import ActionItems, DateMentions, Decisions, ExtractResult, People
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, data_block, extract_prompt
+from ._reader import DocView
 from ._schema import SchemaError, check_schema, validate
 from ._targets import anchor_for
 from ._writer import Inserter
@@ -65,7 +67,7 @@ async def run_extract(
 
     partials = await gather_bounded(chunks, one, concurrency=concurrency)
     if kind in KINDS:
-        data: Any = _merge_items(partials, doc.view.valid_ids)
+        data: Any = _merge_items(partials, doc.view)
     else:
         assert schema is not None
         data = await _merge_custom(ctx, partials, schema, what, budget)
@@ -77,15 +79,29 @@ async def run_extract(
     return result
 
 
-def _merge_items(partials: list[Any], valid_ids: Any) -> dict[str, Any]:
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 3}
+
+
+def _merge_items(partials: list[Any], view: DocView) -> dict[str, Any]:
+    """Deduplicated items with verified sources; items the document does not support are dropped.
+
+    An item is kept when it cites a block that exists, or when most of its words
+    occur in the document (a model echoing the instructions cites nothing and
+    uses words the document does not).
+    """
+    vocabulary = _words(view.render(view.blocks))
     items: list[dict[str, Any]] = []
     seen: set[str] = set()
     for part in partials:
         for item in part.items:
             data = item.model_dump()
-            data["source"] = valid_ids(data.get("source", []))
-            key = " ".join(str(v) for k, v in data.items() if k != "source").lower()
-            if key not in seen:
+            data["source"] = view.valid_ids(data.get("source", []))
+            text = " ".join(str(v) for k, v in data.items() if k != "source" and v)
+            words = _words(text)
+            grounded = bool(data["source"]) or (words and len(words & vocabulary) >= 0.6 * len(words))
+            key = text.lower()
+            if grounded and key not in seen:
                 seen.add(key)
                 items.append(data)
     return {"items": items}

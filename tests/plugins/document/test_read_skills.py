@@ -147,3 +147,19 @@ async def test_compare_lists_added_removed_and_changed(
         "document.compare", path=str(tmp_path / "v1.docx"), other=str(tmp_path / "v2.docx")
     )
     assert summarized.value.summary.startswith("The new version")
+
+
+async def test_extract_drops_items_the_document_does_not_support(
+    rich_docx: Path, doc_orc: Callable[..., Orchestrator]
+) -> None:
+    reply = json.dumps(
+        {
+            "items": [
+                {"task": "Reply with JSON matching the schema", "source": []},
+                {"task": "Audit the carriers", "owner": "Maria Lopez", "source": ["p6"]},
+                {"task": "Renegotiate the lease", "owner": "Tom Becker", "source": []},
+            ]
+        }
+    )
+    value = (await doc_orc(ScriptedConnector([reply])).invoke("document.extract", path=str(rich_docx))).value
+    assert [i["task"] for i in value.data["items"]] == ["Audit the carriers", "Renegotiate the lease"]
