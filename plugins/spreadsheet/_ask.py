@@ -56,7 +56,13 @@ async def answer(ctx: SkillContext, session: Session, table: Table, question: st
     check = infer_check(question, table)
     expected = check.expected(table) if check else None
     validate = cell_validator(
-        session.wb, table.sheet, scratch, check, expected, rounded="round" in question.lower()
+        session.wb,
+        table.sheet,
+        scratch,
+        check,
+        expected,
+        rounded="round" in question.lower(),
+        calc=session.calc,
     )
     others = [s for s in session.wb.sheetnames if s != table.sheet]
     prompt = (

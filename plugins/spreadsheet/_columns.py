@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 from dualtrack import SkillContext
 
 from ._cells import write_formula, write_value
-from ._evaluator import check_syntax, compute
+from ._evaluator import check_syntax
+from ._fastcalc import compute_with
 from ._formula import FORMULA_RULES, FormulaReply, Verdict, solve
 from ._layout import filled
 from ._models import FormulaAttempt
@@ -116,7 +117,7 @@ def formula_column_validator(session: Session, table: Table, col: int) -> Any:
         assignments = {
             (table.sheet, f"{letter}{r}"): translate(formula, origin, f"{letter}{r}") for r in rows
         }
-        done = compute(session.wb, list(assignments), assignments)
+        done = compute_with(session.calc, session.wb, list(assignments), assignments)
         values = []
         for key, res in done.items():
             if not res.ok:

@@ -56,7 +56,9 @@ async def formula(
         label_cell = f"{get_column_letter(col)}{table.block.header_row or table.first_row}"
     check = infer_check(request, table)
     expected = check.expected(table) if check else None
-    validate = cell_validator(session.wb, tsheet, coord, check, expected, rounded="round" in request.lower())
+    validate = cell_validator(
+        session.wb, tsheet, coord, check, expected, rounded="round" in request.lower(), calc=session.calc
+    )
     prompt = (
         f"{table.describe()}\n"
         f"Write one Excel formula for cell {target_text(tsheet, coord)} that does this: {request}\n"

@@ -28,7 +28,7 @@ from dualtrack import UserError
 
 from ._refs import bounded, is_formula, rewrite_refs
 
-__all__ = ["Computed", "check_syntax", "compute", "load_formulas", "to_number"]
+__all__ = ["Computed", "check_syntax", "compute", "load_formulas", "plain", "to_number"]
 
 _LOCK = threading.Lock()
 _EVAL_NAME = "eval.xlsx"
@@ -97,7 +97,8 @@ def to_number(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Computed:
+def plain(value: Any) -> Computed:
+    """A value computed by ``formulas`` (arrays, errors, empties) as a :class:`Computed`."""
     import schedula
     from formulas.tokens.operand import XlError
 
@@ -197,7 +198,7 @@ def compute(
         out: dict[tuple[str, str], Computed] = {}
         for key, node in targets.items():
             if node in solution:
-                out[key] = _plain(solution[node])
+                out[key] = plain(solution[node])
             else:
                 out[key] = Computed(None)
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from dualtrack import SkillContext, UserError
 
-from ._evaluator import compute
+from ._fastcalc import compute_with
 from ._layout import filled
 from ._models import FormulaExplanation, Precedent
 from ._refs import Ref, formula_functions, formula_refs, is_formula, quote_sheet
@@ -112,7 +112,8 @@ async def explain(ctx: SkillContext, session: Session, cell: str, sheet: str | N
         formula = str(getattr(formula, "text", formula))
     value = session.values[target_sheet][coord].value
     if value is None:
-        res = (await asyncio.to_thread(compute, session.wb, [(target_sheet, coord)]))[(target_sheet, coord)]
+        done = await asyncio.to_thread(compute_with, session.calc, session.wb, [(target_sheet, coord)])
+        res = done[(target_sheet, coord)]
         value = res.value if res.ok else res.error
     try:
         precs = precedents(session, formula, target_sheet)

@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field
 from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, tags
 
 from ._checks import Check, close_enough
-from ._evaluator import check_syntax, compute
+from ._evaluator import check_syntax
+from ._fastcalc import FastCalc, compute_with
 from ._models import FormulaAttempt
 from ._refs import formula_refs, quote_sheet
 
@@ -72,7 +73,14 @@ def normalize_formula(text: str) -> str:
 
 
 def cell_validator(
-    wb: Any, sheet: str, coord: str, check: Check | None, expected: float | None, *, rounded: bool = False
+    wb: Any,
+    sheet: str,
+    coord: str,
+    check: Check | None,
+    expected: float | None,
+    *,
+    rounded: bool = False,
+    calc: FastCalc | None = None,
 ) -> Validator:
     """A validator for a formula meant for one cell.
 
@@ -83,6 +91,7 @@ def cell_validator(
         check: The independent check the value must pass, if any.
         expected: The check's expected value.
         rounded: Whether the request asks for rounding (looser comparison).
+        calc: The workbook's fast calculator, if any.
 
     Returns:
         A function giving the :class:`Verdict` of a formula.
@@ -111,7 +120,7 @@ def cell_validator(
                 return Verdict(
                     False, f"it refers to its own cell {coord} (circular reference) through {r.text}"
                 )
-        res = compute(wb, [(sheet, coord)], {(sheet, coord): formula})[(sheet, coord)]
+        res = compute_with(calc, wb, [(sheet, coord)], {(sheet, coord): formula})[(sheet, coord)]
         if not res.ok:
             hint = (
                 " (a function the evaluator does not know, or a misspelt name)"

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 
 from dualtrack import UserError
 
-from ._evaluator import check_syntax, compute, to_number
+from ._evaluator import check_syntax, to_number
+from ._fastcalc import FastCalc, compute_with
 from ._layout import filled
 from ._refs import formula_refs, translate
 from ._table import Table
@@ -198,7 +199,9 @@ def _coerce(value: Any) -> Any:
     return value
 
 
-def apply_rule(wb: Any, table: Table, rule: HighlightRule, color: str) -> tuple[str, str, int]:
+def apply_rule(
+    wb: Any, table: Table, rule: HighlightRule, color: str, calc: FastCalc | None = None
+) -> tuple[str, str, int]:
     """Add the rule's conditional formatting to the table's sheet.
 
     Returns:
@@ -223,7 +226,7 @@ def apply_rule(wb: Any, table: Table, rule: HighlightRule, color: str) -> tuple[
     if rule.operator == "formula":
         text = (rule.formula or "").strip()
         formula = text if text.startswith("=") else "=" + text
-        matches = _formula_matches(wb, table, formula)
+        matches = _formula_matches(wb, table, formula, calc)
         ws.conditional_formatting.add(rng, FormulaRule(formula=[formula[1:]], fill=fill, font=font))
         return rng, formula, matches
     if rule.operator == "duplicate":
@@ -241,7 +244,7 @@ def apply_rule(wb: Any, table: Table, rule: HighlightRule, color: str) -> tuple[
     return rng, formula, matches
 
 
-def _formula_matches(wb: Any, table: Table, formula: str) -> int:
+def _formula_matches(wb: Any, table: Table, formula: str, calc: FastCalc | None) -> int:
     problem = check_syntax(formula)
     if problem:
         raise UserError(f"the highlight condition {formula} is not a valid formula: {problem}")
@@ -255,7 +258,7 @@ def _formula_matches(wb: Any, table: Table, formula: str) -> int:
     origin = f"{scratch}{table.first_row}"
     rows = range(table.first_row, table.last_row + 1)
     assignments = {(table.sheet, f"{scratch}{r}"): translate(formula, origin, f"{scratch}{r}") for r in rows}
-    done = compute(wb, list(assignments), assignments)
+    done = compute_with(calc, wb, list(assignments), assignments)
     errors = [k[1] for k, v in done.items() if not v.ok]
     if len(errors) == len(assignments):
         raise UserError(f"the highlight condition {formula} computes to an error on every row")

@@ -15,7 +15,7 @@ from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
-from ._evaluator import compute
+from ._fastcalc import FastCalc, compute_with
 from ._layout import HEAD_ROWS, LayoutScanner, filled, find_header, main_table
 from ._models import SheetProfile, TableInfo, WorkbookProfile
 from ._refs import is_formula
@@ -122,7 +122,7 @@ def _computed_rows(wb: Any, ws: Any, wsv: Any) -> Iterator[tuple[Any, ...]]:
         for c in row
         if c.data_type == "f" and wsv[c.coordinate].value is None
     ]
-    done = compute(wb, missing) if missing else {}
+    done = compute_with(FastCalc(wb, wsv.parent), wb, missing) if missing else {}
     fixed = {coord: (r.value if r.ok else r.error) for (_, coord), r in done.items()}
     for row in wsv.iter_rows():
         yield tuple(fixed.get(c.coordinate, c.value) if fixed else c.value for c in row)

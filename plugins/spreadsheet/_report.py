@@ -41,7 +41,7 @@ async def highlight(
         max_tokens=300,
     )
     color = parse_color(rule.color)
-    rng, shown, matches = await asyncio.to_thread(apply_rule, session.wb, table, rule, color)
+    rng, shown, matches = await asyncio.to_thread(apply_rule, session.wb, table, rule, color, session.calc)
     warnings = await asyncio.to_thread(session.save, dest, in_place)
     return HighlightResult(
         sheet=table.sheet,
@@ -143,7 +143,7 @@ async def summarize(
 
     def build() -> tuple[list[dict[str, Any]], list[str]]:
         _, first, last = write_group_sheet(session.wb, table, group, value_cols, fns, name)
-        return verify_group_sheet(session.wb, table, group, value_cols, fns, name, first, last)
+        return verify_group_sheet(session.wb, table, group, value_cols, fns, name, first, last, session.calc)
 
     rows, mismatches = await asyncio.to_thread(build)
     result = SummaryResult(

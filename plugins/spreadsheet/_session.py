@@ -11,6 +11,7 @@ from openpyxl.utils.cell import column_index_from_string
 
 from dualtrack import SkillContext, UserError
 
+from ._fastcalc import FastCalc
 from ._layout import filled
 from ._table import Table, read_table
 from ._workbook import CheckedWorkbook, load, open_checked, output_path, save_workbook
@@ -52,6 +53,14 @@ class Session:
     wb: Any
     values: Any
     tables: dict[str, Table] = field(default_factory=dict)
+    _calc: FastCalc | None = None
+
+    @property
+    def calc(self) -> FastCalc:
+        """The fast calculator over this workbook's values (made on first use)."""
+        if self._calc is None:
+            self._calc = FastCalc(self.wb, self.values)
+        return self._calc
 
     @classmethod
     def open(cls, ctx: SkillContext, path: str, *, max_cells: int) -> Session:
@@ -63,7 +72,7 @@ class Session:
         """The main table of ``sheet`` (the active sheet when ``None``)."""
         key = sheet or ""
         if key not in self.tables:
-            self.tables[key] = read_table(self.wb, self.values, sheet)
+            self.tables[key] = read_table(self.wb, self.values, sheet, self.calc)
         return self.tables[key]
 
     def sheet_name(self, name: str) -> str:

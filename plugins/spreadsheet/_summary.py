@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from dualtrack import UserError
 
 from ._cells import write_formula, write_value
-from ._evaluator import compute, to_number
+from ._evaluator import to_number
+from ._fastcalc import FastCalc, compute_with
 from ._layout import filled
 from ._table import Column, Table
 
@@ -163,6 +164,7 @@ def verify_group_sheet(
     name: str,
     first: int,
     last: int,
+    calc: FastCalc | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Compute every summary cell with the evaluator and compare with Python.
 
@@ -174,7 +176,7 @@ def verify_group_sheet(
     cells = [
         (name, f"{get_column_letter(j)}{i}") for i in range(first, last + 1) for j in range(2, 2 + len(cols))
     ]
-    done = compute(wb, cells) if cells else {}
+    done = compute_with(calc, wb, cells) if cells else {}
     rows: list[dict[str, Any]] = []
     mismatches: list[str] = []
     for i in range(first, last + 1):

@@ -20,7 +20,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from dualtrack import UserError
 
-from ._evaluator import compute
+from ._fastcalc import FastCalc, compute_with
 from ._layout import LayoutScanner, TableBlock, filled, main_table
 from ._refs import formula_refs, is_formula, quote_sheet
 
@@ -173,13 +173,14 @@ def _short(v: Any) -> str:
     return str(v)[:40] if v is not None else "(empty)"
 
 
-def read_table(wb: Any, wb_values: Any, sheet: str | None) -> Table:
+def read_table(wb: Any, wb_values: Any, sheet: str | None, calc: FastCalc | None = None) -> Table:
     """Read the main table of a sheet (the active sheet when ``sheet`` is ``None``).
 
     Args:
         wb: The workbook loaded with formulas.
         wb_values: The same workbook loaded with cached values (``data_only``).
         sheet: The sheet name, or ``None``.
+        calc: The workbook's fast calculator (the whole-workbook evaluator is used without one).
 
     Returns:
         The table with values (computed where the file has no cached value).
@@ -213,7 +214,7 @@ def read_table(wb: Any, wb_values: Any, sheet: str | None) -> Table:
                 missing.append((ws.title, f"{get_column_letter(c)}{r}"))
             values[c].append(v)
     if missing:
-        done = compute(wb, missing)
+        done = compute_with(calc, wb, missing)
         for (_, coord), res in done.items():
             cell = ws[coord]
             values[cell.column][cell.row - block.data_first_row] = res.value if res.ok else res.error

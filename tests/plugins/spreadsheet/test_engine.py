@@ -206,3 +206,45 @@ def test_a_chart_sheet_as_the_active_sheet_is_skipped(sales):
     assert wb.active is cs
     table = read_table(*_load(path), None)
     assert table.sheet == "Sales" and table.last_row == 41
+
+
+@pytest.mark.parametrize("book", ["sales", "grades", "inventory"])
+def test_fast_calculator_agrees_with_the_whole_workbook_evaluator(book: str, request: pytest.FixtureRequest):
+    from dualtrack.plugins.spreadsheet._fastcalc import FastCalc, Unsupported
+
+    from .test_formula import CASES
+
+    path, _ = request.getfixturevalue(book)
+    wb, wbv = _load(path)
+    calc = FastCalc(wb, wbv)
+    sheet = wb.active.title
+    formulas = [c[2] for c in CASES if c[0] == book] + ["=SUM(C:C)", '=COUNTA(A:A)&"x"', "=IFERROR(1/0,-1)"]
+    assignments = {(sheet, f"Z{i}"): f for i, f in enumerate(formulas, 1)}
+    slow = compute(wb, list(assignments), assignments)
+    for (s, coord), f in assignments.items():
+        try:
+            fast = calc.evaluate(f, s, coord)
+        except Unsupported as exc:  # pragma: no cover - shows which formula fell back
+            pytest.fail(f"{f} fell back: {exc}")
+        assert fast.error == slow[(s, coord)].error
+        assert (
+            fast.value == pytest.approx(slow[(s, coord)].value)
+            if isinstance(fast.value, float)
+            else (fast.value == slow[(s, coord)].value)
+        ), f
+    # uncached formula cells are computed in dependency order (Passed reads Average)
+    if book == "grades":
+        assert calc.cell_value(sheet, 2, 7) == compute(wb, [(sheet, "G2")])[(sheet, "G2")].value
+
+
+def test_positional_formulas_fall_back_to_the_whole_workbook_evaluator(sales):
+    from dualtrack.plugins.spreadsheet._fastcalc import FastCalc, Unsupported, compute_with
+
+    path, _ = sales
+    wb, wbv = _load(path)
+    calc = FastCalc(wb, wbv)
+    with pytest.raises(Unsupported):
+        calc.evaluate("=ROW()*2", "Sales", "H5")
+    assert (
+        compute_with(calc, wb, [("Sales", "H5")], {("Sales", "H5"): "=ROW()*2"})[("Sales", "H5")].value == 10
+    )
