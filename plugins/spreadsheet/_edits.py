@@ -22,7 +22,10 @@ from ._layout import filled
 from ._models import AddColumnResult, FormulaResult
 from ._session import Session, load_table, open_session, parse_cell
 
-__all__ = ["add_column", "formula"]
+__all__ = ["CONFIRM_CELLS", "add_column", "formula"]
+
+CONFIRM_CELLS = 50_000
+"""Up to this size the formula skill also computes a whole temporary copy of the workbook."""
 
 
 async def formula(
@@ -57,7 +60,14 @@ async def formula(
     check = infer_check(request, table)
     expected = check.expected(table) if check else None
     validate = cell_validator(
-        session.wb, tsheet, coord, check, expected, rounded="round" in request.lower(), calc=session.calc
+        session.wb,
+        tsheet,
+        coord,
+        check,
+        expected,
+        rounded="round" in request.lower(),
+        calc=session.calc,
+        confirm=session.checked.largest_cells <= CONFIRM_CELLS,
     )
     prompt = (
         f"{table.describe()}\n"

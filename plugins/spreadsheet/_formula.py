@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, tags
 
 from ._checks import Check, close_enough
-from ._evaluator import check_syntax
+from ._evaluator import check_syntax, compute
 from ._fastcalc import FastCalc, compute_with
 from ._models import FormulaAttempt
 from ._refs import formula_refs, quote_sheet
@@ -81,6 +81,7 @@ def cell_validator(
     *,
     rounded: bool = False,
     calc: FastCalc | None = None,
+    confirm: bool = False,
 ) -> Validator:
     """A validator for a formula meant for one cell.
 
@@ -92,6 +93,8 @@ def cell_validator(
         expected: The check's expected value.
         rounded: Whether the request asks for rounding (looser comparison).
         calc: The workbook's fast calculator, if any.
+        confirm: Also compute the formula in a temporary copy of the whole workbook and
+            require the same value (used for small workbooks, where that is cheap).
 
     Returns:
         A function giving the :class:`Verdict` of a formula.
@@ -121,6 +124,13 @@ def cell_validator(
                     False, f"it refers to its own cell {coord} (circular reference) through {r.text}"
                 )
         res = compute_with(calc, wb, [(sheet, coord)], {(sheet, coord): formula})[(sheet, coord)]
+        if confirm and calc is not None and res.ok:
+            # write it into a temporary copy of the whole workbook and compute that too
+            copy = compute(wb, [(sheet, coord)], {(sheet, coord): formula})[(sheet, coord)]
+            if not _same(copy.value, res.value) or copy.error != res.error:
+                return Verdict(
+                    False, f"it computes {copy.value!r} in the workbook but {res.value!r} alone; simplify it"
+                )
         if not res.ok:
             hint = (
                 " (a function the evaluator does not know, or a misspelt name)"
@@ -238,6 +248,12 @@ async def solve(
     if verdict.ok:
         return reply.model_copy(update={"formula": formula}), verdict, attempts
     return None, verdict, attempts
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return bool(a == b)
 
 
 def _last_model(ctx: SkillContext) -> str | None:
