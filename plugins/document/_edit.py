@@ -25,6 +25,7 @@ _PREAMBLE = re.compile(
     re.I,
 )
 _TAGS = re.compile(r"</?\s*(passage|document)\s*>", re.I)
+_ANY_TAG = re.compile(r"</?[A-Za-z][\w-]{0,30}>")
 _TRANSLATE = re.compile(r"\btranslat", re.I)
 
 
@@ -33,6 +34,8 @@ def clean_rewrite(reply: str, original: str) -> str:
     text = _FENCE.sub("", reply.strip()).strip()
     text = _PREAMBLE.sub("", text, count=1).strip()
     text = _TAGS.sub("", text).strip()
+    if "<" not in original:  # markup-like tags a model made up around the text
+        text = _ANY_TAG.sub("", text).strip()
     for q1, q2 in (('"', '"'), ("\u201c", "\u201d"), ("'", "'")):
         if len(text) > 1 and text.startswith(q1) and text.endswith(q2) and not original.startswith(q1):
             text = text[1:-1].strip()

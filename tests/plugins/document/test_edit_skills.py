@@ -219,4 +219,6 @@ def test_clean_rewrite_strips_wrappers_and_rejects_runaways() -> None:
     )
     assert clean_rewrite("```\n<passage>Costs dropped.</passage>\n```", "Costs fell.") == "Costs dropped."
     assert clean_rewrite("Costs\ndropped.", "Costs fell.") == "Costs dropped."
+    assert clean_rewrite("<blocker> Costs dropped.", "Costs fell.") == "Costs dropped."
+    assert clean_rewrite("Use <b> tags.", "Use <i> tags.") == "Use <b> tags."
     assert clean_rewrite("loop " * 200, "Costs fell.") == ""
