@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import math
 import tempfile
 import threading
 import types
@@ -111,6 +112,8 @@ def plain(value: Any) -> Computed:
         return Computed(None)
     if hasattr(raw, "item"):
         raw = raw.item()
+    if isinstance(raw, float) and math.isfinite(raw):
+        raw = float(f"{raw:.15g}")  # Excel keeps 15 significant digits: 867.1, not 867.0999999999999
     return Computed(raw)
 
 

@@ -257,7 +257,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _last_model(ctx: SkillContext) -> str | None:
-    return ctx.calls[-1].model if ctx.calls else None
+    return next((c.model for c in reversed(ctx.calls) if c.model), None)
 
 
 def _remember(ctx: SkillContext, tried: set[str]) -> None:
