@@ -2,7 +2,7 @@
 
 - ``summarize`` writes "Summary by Region" as live SUMIFS/COUNTIFS/AVERAGEIFS formulas and
   checks every cell against the data before saving;
-- ``chart`` adds a bar chart of the amount per region (summed on a helper sheet);
+- ``chart`` adds a bar chart of the amount per region (summed on a chart data sheet);
 - ``highlight`` colours overdue, still-open feedback rows;
 - ``ask`` answers a question with the formula that computed the answer.
 

@@ -3,7 +3,7 @@
 The model chooses the kind, the category column and the value columns; this
 module checks them against the table and builds the openpyxl chart. When the
 categories repeat (one row per sale, many sales per region) the chart would be
-unreadable, so the values are first summed per category on a helper sheet of
+unreadable, so the values are first summed per category on a chart data sheet of
 live SUMIFS formulas and the chart plots that.
 """
 
@@ -66,10 +66,10 @@ def build_chart(
         wb: The workbook (with formulas) being edited.
         table: The table plotted.
         spec: The chart request.
-        summary_sheet: Name for the helper sheet, if categories must be aggregated.
+        summary_sheet: Name for the chart data sheet, if categories must be aggregated.
 
     Returns:
-        ``(anchor, categories ref, value refs, warnings, helper sheet or None)``.
+        ``(anchor, categories ref, value refs, warnings, chart data sheet or None)``.
 
     Raises:
         UserError: When the columns do not suit the chart.
@@ -81,7 +81,7 @@ def build_chart(
     header_row = table.block.header_row or first
     cat_col = category.index if category else None
     val_cols = [v.index for v in values]
-    helper = None
+    data_sheet = None
     if category is not None and spec.kind != "scatter":
         cats = [c for c in table.values[category.index] if c is not None]
         repeated = len({str(c).casefold() for c in cats}) < len(cats)
@@ -89,11 +89,11 @@ def build_chart(
         if agg == "auto":
             agg = "sum" if repeated else "none"
         if agg != "none":
-            helper = summary_sheet
-            src_ws, first, last = _aggregate(wb, table, category, values, agg, helper)
+            data_sheet = summary_sheet
+            src_ws, first, last = _aggregate(wb, table, category, values, agg, data_sheet)
             header_row, cat_col = 1, 1
             val_cols = [2] if agg == "count" else list(range(2, 2 + len(values)))
-            warnings.append(f"rows sharing a {category.name!r} were combined ({agg}) on sheet {helper!r}")
+            warnings.append(f"rows sharing a {category.name!r} were combined ({agg}) on sheet {data_sheet!r}")
     n_points = last - first + 1
     if spec.kind == "pie" and n_points > _MAX_PIE:
         warnings.append(f"a pie chart of {n_points} slices is hard to read; consider a bar chart")
@@ -129,7 +129,7 @@ def build_chart(
         else None
     )
     val_refs = [f"'{title}'!${get_column_letter(c)}${first}:${get_column_letter(c)}${last}" for c in val_cols]
-    return anchor, cat_ref, val_refs, warnings, helper
+    return anchor, cat_ref, val_refs, warnings, data_sheet
 
 
 def _make(kind: str) -> Any:

@@ -77,8 +77,10 @@ async def chart(
     )
     if kind:
         spec = spec.model_copy(update={"kind": kind})
-    helper = session.new_sheet_name(f"Chart data {table.sheet}")
-    anchor, cats, vals, warnings, _ = await asyncio.to_thread(build_chart, session.wb, table, spec, helper)
+    data_sheet = session.new_sheet_name(f"Chart data {table.sheet}")
+    anchor, cats, vals, warnings, _ = await asyncio.to_thread(
+        build_chart, session.wb, table, spec, data_sheet
+    )
     warnings += await asyncio.to_thread(session.save, dest, in_place)
     chart_obj = session.wb[table.sheet]._charts[-1]
     return ChartResult(

@@ -70,7 +70,7 @@ async def test_highlight_unknown_column_or_colour_is_a_user_error(sales, orc_wit
         await orc.invoke("spreadsheet.highlight", path=str(path), request="big amounts")
 
 
-async def test_bar_chart_of_repeated_categories_sums_them_on_a_helper_sheet(sales, orc_with):
+async def test_bar_chart_of_repeated_categories_sums_them_on_a_chart_data_sheet(sales, orc_with):
     path, _rows = sales
     spec = {"kind": "bar", "category": "Region", "values": ["Amount"], "title": "Amount by region"}
     orc, _ = orc_with(json.dumps(spec))
@@ -79,9 +79,9 @@ async def test_bar_chart_of_repeated_categories_sums_them_on_a_helper_sheet(sale
     assert (v.x_title, v.y_title) == ("Region", "Amount")
     assert v.categories == "'Chart data Sales'!$A$2:$A$5"
     wb = openpyxl.load_workbook(v.output)
-    helper = wb["Chart data Sales"]
-    assert [helper.cell(r, 1).value for r in range(2, 6)] == ["East", "North", "South", "West"]
-    assert helper["B3"].value.startswith("=SUMIFS(")
+    data_sheet = wb["Chart data Sales"]
+    assert [data_sheet.cell(r, 1).value for r in range(2, 6)] == ["East", "North", "South", "West"]
+    assert data_sheet["B3"].value.startswith("=SUMIFS(")
     with zipfile.ZipFile(v.output) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
 
