@@ -87,3 +87,18 @@ def test_no_content_types(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="cannot be read"):
         inspect_package(tmp_path / "nope.docx", [DOCX_MAIN])
+
+
+def test_dtd_after_a_long_comment_is_still_found(tmp_path):
+    hidden = "<?xml version='1.0'?><!--" + "x" * 20_000 + '--><!DOCTYPE d [<!ENTITY a "b">]><d>&a;</d>'
+    path = package(tmp_path / "late.docx", extra={"word/late.xml": hidden})
+    with pytest.raises(InputFileError, match="DTD"):
+        inspect_package(path, [DOCX_MAIN])
+
+
+def test_declares_dtd_stops_at_the_root():
+    from dualtrack._files import declares_dtd
+
+    assert not declares_dtd(io.BytesIO(b"<?xml version='1.0'?><!-- <!DOCTYPE --><r>" + b"<x/>" * 100_000 + b"</r>"))
+    assert declares_dtd(io.BytesIO(b"<!DOCTYPE r><r/>"))
+    assert declares_dtd(io.BytesIO(b"not xml at all <"))
