@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from ._errors import InputFileError, MalformedResponseError, NoRouteError
+from ._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
 from ._files import read_sensitivity_label
 from ._messages import Completion, CompletionRequest, Message, TextCallback
 from ._router import Requirements
@@ -27,6 +27,7 @@ __all__ = ["ProgressCallback", "SkillContext", "estimate_tokens"]
 T = TypeVar("T")
 ProgressCallback = Callable[[str, int, int, str], None]
 """Receives ``(skill, done, total, message)``."""
+_ECHO_CHARS = 2000  # how much of an invalid reply is shown back to the model when asking for a fix
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
@@ -170,6 +171,36 @@ class SkillContext:
         )
         return await self._orc._call_model(req, request, self)
 
+    def context_window(self, requires: Iterable[str] = (), *, json: bool = False) -> int:
+        """The context window of the model a call like this would go to now.
+
+        Use it to size chunks of long inputs: a call that fits this window can go
+        to the first choice; the router still rejects models it would not fit.
+
+        Args:
+            requires: Tags the call will require on top of the skill's.
+            json: Whether the call will ask for JSON output.
+
+        Returns:
+            The first candidate's context window, in tokens.
+
+        Raises:
+            NoRouteError: When no model qualifies for such a call at all.
+        """
+        tags = set(self.skill.requires).union(requires)
+        if json:
+            tags.add("json")
+        req = Requirements(
+            requires=frozenset(tags),
+            prefers=self.skill.prefers,
+            sensitivity=self.sensitivity,
+            skill=self.skill.full_name,
+        )
+        decision = self._orc.router.route(req, self._orc.executor.unavailable())
+        if decision.chosen is None:
+            raise NoRouteError(decision)
+        return self._orc.models[decision.chosen].context_window
+
     @overload
     async def generate_json(self, schema: type[T], prompt: str | Sequence[Message], **kw: Any) -> T: ...
     @overload
@@ -194,10 +225,11 @@ class SkillContext:
             MalformedResponseError: When no model produced a valid reply.
         """
         if isinstance(schema, dict):
-            adapter: TypeAdapter[Any] = TypeAdapter(Any)
+            validate = _schema_validator(schema)
             json_schema = schema
         else:
-            adapter = TypeAdapter(schema)
+            adapter: TypeAdapter[Any] = TypeAdapter(schema)
+            validate = adapter.validate_python
             json_schema = adapter.json_schema()
         messages = [Message.user(prompt)] if isinstance(prompt, str) else list(prompt)
         excluded: set[str] = set(kw.pop("exclude", ()))
@@ -215,12 +247,12 @@ class SkillContext:
                         "no other model qualifies for escalation"
                     ) from exc
                 try:
-                    return adapter.validate_python(_parse_json(done.text))
+                    return validate(_parse_json(done.text))
                 except (ValueError, ValidationError) as exc:
                     last_error = str(exc)[:800]
                     if repair == 0:
                         history += [
-                            Message.assistant(done.text),
+                            Message.assistant(done.text[:_ECHO_CHARS]),
                             Message.user(
                                 "That reply was not valid JSON for the schema: "
                                 f"{last_error}\nReply again with only the corrected JSON."
@@ -245,6 +277,27 @@ class SkillContext:
             coro.close()
             raise RuntimeError("generate_sync is for synchronous skills run by the orchestrator")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+
+def _schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """Validate plain data against a JSON Schema dict; raises ``ValueError`` with the first error."""
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise UserError(f"generate_json was given an invalid JSON Schema: {exc.message}") from None
+    validator = cls(schema)
+
+    def validate(data: Any) -> Any:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            raise ValueError(f"{where}: {error.message}")
+        return data
+
+    return validate
 
 
 def _parse_json(text: str) -> Any:

@@ -249,3 +249,45 @@ def test_invoke_sync_keeps_connectors_warm_until_close():
         assert orc.executor.connector("test-model") is conn
     assert conn.closed
     orc.close()  # idempotent
+
+
+async def test_generate_json_with_a_dict_schema_validates_it():
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0}}, "required": ["n"]}
+
+    @plugin("nums", description="Numbers.")
+    class Nums:
+        @skill(requires=["json"])
+        async def count(self, ctx: SkillContext, text: str) -> dict:
+            """Count things.
+
+            Args:
+                text: The text.
+            """
+            return await ctx.generate_json(schema, text)
+
+        @skill
+        async def window(self, ctx: SkillContext) -> int:
+            """Report the window a call would get."""
+            return ctx.context_window(json=True)
+
+    conn = ScriptedConnector(['{"n": -1}', '{"n": 3}'])
+    orc = Orchestrator(models=[model_card(conn, context_window=4096)], plugins=[Nums])
+    res = await orc.invoke("nums.count", text="x")
+    assert res.value == {"n": 3}
+    assert "minimum" in conn.calls[1].messages[-1].content or "less than" in conn.calls[1].messages[-1].content
+    assert (await orc.invoke("nums.window")).value == 4096
+
+
+async def test_generate_json_rejects_an_invalid_schema():
+    from dualtrack import UserError
+
+    @plugin("bad", description="Bad schema.")
+    class Bad:
+        @skill
+        async def go(self, ctx: SkillContext) -> dict:
+            """Go."""
+            return await ctx.generate_json({"type": "nonsense"}, "x")
+
+    orc = Orchestrator(models=[model_card(ScriptedConnector(["{}"]))], plugins=[Bad])
+    with pytest.raises(UserError, match="invalid JSON Schema"):
+        await orc.invoke("bad.go")
