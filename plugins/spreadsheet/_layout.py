@@ -11,13 +11,14 @@ first rows of the current block, so it works on sheets of any length.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
-__all__ = ["HEAD_ROWS", "LayoutScanner", "TableBlock", "filled", "find_header", "main_table"]
+__all__ = ["HEAD_ROWS", "LayoutScanner", "TableBlock", "filled", "find_header", "header_text", "main_table"]
 
 HEAD_ROWS = 6
 _MAX_TABLES = 50
@@ -45,8 +46,10 @@ def find_header(rows: Sequence[Sequence[Any]], first_col: int, last_col: int) ->
         values = [v for v in cells if filled(v)]
         if not values or i + 1 >= len(rows):
             continue
-        texts = [v.strip() for v in values if isinstance(v, str)]
-        if len(texts) != len(values) or len({t.lower() for t in texts}) != len(texts):
+        texts = [_label(v) for v in values]
+        if None in texts or not any(isinstance(v, str) for v in values):
+            continue  # headers are labels: text, with dates or years allowed (month or year columns)
+        if len({str(t).lower() for t in texts}) != len(texts):
             continue
         if len(values) * 2 < width and width > 1:
             continue
@@ -153,7 +156,7 @@ class LayoutScanner:
             if header_row is not None:
                 row = blk.head[pos]  # type: ignore[index]
                 headers = [
-                    _header_text(row[c - 1] if c - 1 < len(row) else None, c)
+                    header_text(row[c - 1] if c - 1 < len(row) else None, c)
                     for c in range(first_col, last_col + 1)
                 ]
             else:
@@ -179,8 +182,22 @@ class LayoutScanner:
                 self.more_tables += 1
 
 
-def _header_text(value: Any, col: int) -> str:
-    return str(value).strip() if filled(value) else get_column_letter(col)
+def _label(value: Any) -> str | None:
+    """A header cell as text, or ``None`` when the value does not look like a label."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+        return str(value)
+    return None
+
+
+def header_text(value: Any, col: int) -> str:
+    """The name a header cell gives its column (the column letter when the cell is empty)."""
+    return (_label(value) or str(value).strip()) if filled(value) else get_column_letter(col)
 
 
 def _runs(cols: list[int]) -> list[tuple[int, int]]:

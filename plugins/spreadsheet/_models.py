@@ -44,6 +44,7 @@ class ColumnProfile(BaseModel):
     outlier_examples: list[tuple[int, float]] = Field(default_factory=list)
     outliers_estimated: bool = False
     errors: int = 0
+    numbers_as_text: int = 0
 
 
 class TableInfo(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter
 
 from ._fastcalc import FastCalc, compute_with
-from ._layout import HEAD_ROWS, LayoutScanner, filled, find_header, main_table
+from ._layout import HEAD_ROWS, LayoutScanner, filled, find_header, header_text, main_table
 from ._models import SheetProfile, TableInfo, WorkbookProfile
 from ._refs import is_formula
 from ._stats import ColumnStats
@@ -195,10 +195,7 @@ def _decide(
     if pos is None:
         return True, None
     hrow = rows[pos]
-    names = [
-        str(hrow[c - 1]).strip() if c - 1 < len(hrow) and filled(hrow[c - 1]) else get_column_letter(c)
-        for c in range(cols[0], cols[-1] + 1)
-    ]
+    names = [header_text(hrow[c - 1] if c - 1 < len(hrow) else None, c) for c in range(cols[0], cols[-1] + 1)]
     return True, (pending[pos][0], cols[0], cols[-1], names)
 
 

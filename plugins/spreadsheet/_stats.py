@@ -14,6 +14,7 @@ import datetime as dt
 import heapq
 import math
 import random
+import re
 from array import array
 from collections import Counter
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = ["DISTINCT_EXACT", "EXCEL_ERRORS", "SAMPLE", "ColumnStats", "DistinctC
 DISTINCT_EXACT = 1_000
 _KMV = 256
 _MASK = (1 << 64) - 1
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$")
 SAMPLE = 20_000
 _TOP_CAP = 2_000
 
@@ -102,12 +104,14 @@ class ColumnStats:
         "errors",
         "kinds",
         "missing",
+        "numbers_as_text",
     )
 
     def __init__(self) -> None:
         self.count = 0
         self.missing = 0
         self.errors = 0
+        self.numbers_as_text = 0
         self.kinds: Counter[str] = Counter()
         self._distinct = DistinctCounter()
         self._top: Counter[str] = Counter()
@@ -148,6 +152,8 @@ class ColumnStats:
         else:
             self.kinds["text"] += 1
             self._count_top(str(value)[:100])
+            if isinstance(value, str) and _NUMBER_TEXT.match(value):
+                self.numbers_as_text += 1
 
     def _count_top(self, key: str) -> None:
         if key in self._top or len(self._top) < _TOP_CAP:
@@ -189,6 +195,7 @@ class ColumnStats:
             distinct=self._distinct.count(),
             distinct_estimated=self._distinct.estimated,
             errors=self.errors,
+            numbers_as_text=self.numbers_as_text,
         )
         if self._seen_numbers and kind in ("number", "integer", "mixed"):
             prof.min, prof.max = self._min, self._max

@@ -197,3 +197,32 @@ def test_million_cell_sheet_is_profiled_in_bounded_memory(tmp_path: Path):
         f"peak memory: profile {prof['peak_bytes'] / 1e6:.1f} MB, full load (scaled) {full_scaled / 1e6:.1f} MB"
     )
     assert int(prof["peak_bytes"]) < 0.15 * full_scaled, (prof["peak_bytes"], full_scaled)
+
+
+def test_month_and_year_headers_merged_titles_and_numbers_stored_as_text(tmp_path: Path):
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Budget"
+    ws.append(["Category", dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1), 2025])
+    for c in ["Rent", "Travel", "Food"]:
+        ws.append([c, 100, 200, 300])
+    merged = wb.create_sheet("Merged")
+    merged["A1"] = "Report"
+    merged.merge_cells("A1:C1")
+    merged.append(["Name", "Qty", "Note"])
+    merged.append(["x", "12", "ok"])
+    merged.append(["y", " 3.5 ", "fine"])
+    wb.save(tmp_path / "m.xlsx")
+    prof = _profile(tmp_path / "m.xlsx")
+    budget, rep = prof.sheets
+    assert budget.header_row == 1 and [c.name for c in budget.column_profiles] == [
+        "Category",
+        "2024-01-01",
+        "2024-02-01",
+        "2025",
+    ]
+    assert rep.header_row == 2 and [t.ref for t in rep.tables] == ["A2:C4"]
+    qty = _cols(prof, 1)["Qty"]
+    assert qty.kind == "text" and qty.numbers_as_text == 2
