@@ -69,9 +69,11 @@ async def formula(
         calc=session.calc,
         confirm=session.checked.largest_cells <= CONFIRM_CELLS,
     )
+    others = [s for s in session.wb.sheetnames if s != table.sheet]
     prompt = (
         f"{table.describe()}\n"
-        f"Write one Excel formula for cell {target_text(tsheet, coord)} that does this: {request}\n"
+        + (f"Other sheets: {', '.join(others)}\n" if others else "")
+        + f"Write one Excel formula for cell {target_text(tsheet, coord)} that does this: {request}\n"
         f"{FORMULA_RULES}\n"
         'Reply as JSON {"formula": "=...", "explanation": "one or two sentences"}.'
     )

@@ -67,7 +67,7 @@ def load_formulas() -> Any:
         import formulas
         import formulas.excel
         import tqdm
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    except ImportError as exc:
         raise UserError(
             "computing formulas needs the 'formulas' package: pip install 'dualtrack[spreadsheet]'"
         ) from exc

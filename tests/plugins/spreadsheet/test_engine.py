@@ -248,3 +248,20 @@ def test_positional_formulas_fall_back_to_the_whole_workbook_evaluator(sales):
     assert (
         compute_with(calc, wb, [("Sales", "H5")], {("Sales", "H5"): "=ROW()*2"})[("Sales", "H5")].value == 10
     )
+
+
+def test_missing_formulas_package_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch):
+    import sys
+
+    from dualtrack import UserError
+    from dualtrack.plugins.spreadsheet import _evaluator
+
+    _evaluator.load_formulas.cache_clear()
+    monkeypatch.setitem(sys.modules, "formulas", None)
+    try:
+        with pytest.raises(UserError, match=r"pip install 'dualtrack\[spreadsheet\]'"):
+            _evaluator.load_formulas()
+    finally:
+        monkeypatch.undo()
+        _evaluator.load_formulas.cache_clear()
+    assert _evaluator.load_formulas() is sys.modules["formulas"]
