@@ -27,7 +27,9 @@ def show_catalog(orc: Orchestrator) -> None:
     for card in sorted(orc.models.values(), key=lambda c: c.name):
         state = "enabled" if card.enabled else f"disabled ({card.disabled_reason})"
         tags = ", ".join(sorted(card.capabilities))
-        print(f"  {card.name:<22} {card.track.value:<9} clearance {card.clearance.value:<20} {state}  [{tags}]")
+        print(
+            f"  {card.name:<22} {card.track.value:<9} clearance {card.clearance.value:<20} {state}  [{tags}]"
+        )
     print()
 
 
