@@ -184,9 +184,9 @@ def _no_route(orc: Orchestrator, req: Requirements, decision: RouteDecision) -> 
                 "every model that could serve this call would exceed a budget.\n"
                 + decision.explain()
                 + "\nTo fix: raise the limit under [budgets] in dualtrack.toml, wait for the next day "
-                "(UTC), or add a cheaper (e.g. in-house) model."
+                "(UTC), or add a cheaper (e.g. in-house) model.",
+                decision,
             )
-            err.decision = decision  # type: ignore[attr-defined]
             return err
     return NoRouteError(decision)
 

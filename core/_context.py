@@ -97,6 +97,25 @@ class SkillContext:
             self.raise_sensitivity(label)
         return p.resolve()
 
+    # -- what happened so far ----------------------------------------------------------
+
+    @property
+    def last_model(self) -> str | None:
+        """The model that answered the most recent model call, if any answered."""
+        for call in reversed(self.calls):
+            if call.model:
+                return call.model
+        return None
+
+    @property
+    def tried_models(self) -> frozenset[str]:
+        """Every model that answered a call of this skill run.
+
+        Escalate after a failed check with
+        ``ctx.generate(..., requires=["reasoning"], exclude=ctx.tried_models)``.
+        """
+        return frozenset(c.model for c in self.calls if c.model)
+
     # -- progress -----------------------------------------------------------------
 
     def progress(self, done: int, total: int, message: str = "") -> None:

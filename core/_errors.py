@@ -143,7 +143,15 @@ class NoRouteError(DualtrackError):
 
 
 class BudgetExceededError(DualtrackError):
-    """A call would exceed a configured USD or token budget."""
+    """A call would exceed a configured USD or token budget.
+
+    Attributes:
+        decision: The routing decision, whose rejections name each budget.
+    """
+
+    def __init__(self, message: str, decision: RouteDecision | None = None) -> None:
+        self.decision = decision
+        super().__init__(message)
 
 
 class AllAttemptsFailedError(DualtrackError):

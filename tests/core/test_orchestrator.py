@@ -291,3 +291,21 @@ async def test_generate_json_rejects_an_invalid_schema():
     orc = Orchestrator(models=[model_card(ScriptedConnector(["{}"]))], plugins=[Bad])
     with pytest.raises(UserError, match="invalid JSON Schema"):
         await orc.invoke("bad.go")
+
+
+async def test_context_tracks_models_for_escalation():
+    @plugin("esc", description="Escalation.")
+    class Esc:
+        @skill
+        async def go(self, ctx: SkillContext) -> list:
+            """Ask, then escalate away from whoever answered."""
+            assert ctx.last_model is None and ctx.tried_models == frozenset()
+            await ctx.generate("first")
+            first = ctx.last_model
+            await ctx.generate("again", requires=["reasoning"], exclude=ctx.tried_models)
+            return [first, ctx.last_model, sorted(ctx.tried_models)]
+
+    weak = model_card(ScriptedConnector(["a"]), name="weak", capabilities={"chat", "reasoning"}, quality=1.0)
+    strong = model_card(ScriptedConnector(["b"]), name="strong", capabilities={"chat", "reasoning"}, quality=0.0)
+    res = await Orchestrator(models=[weak, strong], plugins=[Esc]).invoke("esc.go")
+    assert res.value == ["weak", "strong", ["strong", "weak"]]
