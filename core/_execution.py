@@ -1,27 +1,17 @@
 """The executor: try the router's candidates in order, with retries, breakers and deadlines.
 
-Rules, in the order they are applied to each candidate:
+Rules 1 and 2 are applied here, to each candidate; rules 3 to 6 (circuit
+breaker, gate, retries, streaming) to each attempt, in :mod:`dualtrack._attempt`.
 
 1. **Data boundary.** A candidate whose clearance is below the payload's
    sensitivity (the higher of the request's and the decision's) is never called,
    whatever path led to it; only models in ``decision.candidates`` are considered.
 2. **Deadline.** One deadline covers the whole skill call: every attempt, backoff
    and fallback. When it passes, no new attempt starts.
-3. **Circuit breaker.** A model whose circuit is open is skipped (fallback).
-4. **Gate.** An optional admission check (budgets) may refuse a model just
-   before the call, atomically with reserving what the call may spend.
-5. **Retries.** Retryable errors (rate limits, 5xx, timeouts, malformed replies)
-   are retried with exponential backoff and full jitter, waiting at least the
-   server's ``Retry-After``; then the next candidate is tried. Other errors of
-   one model (rejected credentials, a 404 deployment, a 400 its API dislikes)
-   move straight to the next candidate; a context-length error moves to the
-   next candidate with a larger window. A content-filter refusal is raised as
-   it is: sending the same content to another model to get past a filter is
-   not a fallback.
-6. **Streaming.** Once any text reached the host's ``on_text``, the call is
-   neither retried nor moved to another model (the host would see text twice);
-   the error is raised with a note. Text a stale attempt emits after it ended is
-   dropped.
+
+After a model fails, the next candidate is tried; after a context-length error,
+only a candidate with a larger window. A content-filter refusal, or any failure
+once text was streamed, is raised to the caller as it is.
 """
 
 from __future__ import annotations
@@ -32,24 +22,16 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
+from ._attempt import Abort, Fallback, Gate, Stream, try_model
 from ._cards import Connector, ModelCard
 from ._circuit import CircuitBreaker
 from ._decision import RouteDecision
 from ._discovery import create_connector
-from ._errors import (
-    AllAttemptsFailedError,
-    ConnectorError,
-    ContentFilterError,
-    ContextLengthError,
-    DualtrackError,
-    ModelTimeoutError,
-)
-from ._messages import Completion, CompletionRequest, TextCallback
-from ._redact import redact
+from ._errors import AllAttemptsFailedError, ConnectorError, ContextLengthError
+from ._messages import Completion, CompletionRequest
 from ._retry import Attempt, RetryPolicy, backoff
-from ._sensitivity import Sensitivity
 from ._telemetry import Telemetry
 
 __all__ = ["Attempt", "Executor", "Gate", "RetryPolicy"]
@@ -58,18 +40,6 @@ _log = logging.getLogger("dualtrack")
 
 
 Sleep = Callable[[float], Awaitable[Any]]
-
-
-class Gate(Protocol):
-    """An admission check run just before each attempt (budgets implement it)."""
-
-    def enter(self, card: ModelCard) -> str | None:
-        """Reserve for a call to ``card``; return a reason to skip it instead."""
-        ...
-
-    def exit(self, card: ModelCard, completion: Completion | None) -> None:
-        """Settle the reservation: with the completion's real usage, or ``None`` on failure."""
-        ...
 
 
 class Executor:
@@ -128,6 +98,13 @@ class Executor:
             )
             self.breakers[model] = b
         return b
+
+    def slot(self, card: ModelCard) -> asyncio.Semaphore:
+        """The concurrency limit of ``card``'s model (created on first use, from ``max_concurrency``)."""
+        limit = self._limits.get(card.name)
+        if limit is None:
+            limit = self._limits[card.name] = asyncio.Semaphore(card.max_concurrency)
+        return limit
 
     def unavailable(self) -> dict[str, str]:
         """Models whose circuit is open now, with the reason (for the router)."""
@@ -205,7 +182,7 @@ class Executor:
         level = max(request.sensitivity, decision.requirements.sensitivity)
         if deadline is None:
             deadline = self.clock() + self.retry.deadline_s
-        stream = _Stream(request.on_text) if request.on_text is not None else None
+        stream = Stream(request.on_text) if request.on_text is not None else None
         too_small: int | None = None
         last: BaseException | None = None
         for cand in decision.candidates:
@@ -230,16 +207,16 @@ class Executor:
                 )
                 continue
             try:
-                completion = await self._try_model(
-                    card, request, level, decision, attempts, deadline, stream, gate
+                completion = await try_model(
+                    self, card, request, level, decision, attempts, deadline, stream, gate
                 )
             except ContextLengthError as exc:
                 too_small = max(too_small or 0, card.context_window)
                 last = exc
                 continue
-            except _Abort as abort:
+            except Abort as abort:
                 raise abort.error from None
-            except _Fallback as fb:
+            except Fallback as fb:
                 last = fb.__cause__ or last
                 if fb.stop:
                     break
@@ -248,166 +225,6 @@ class Executor:
                 on_success(card, completion)
             return completion
         raise AllAttemptsFailedError(attempts) from last
-
-    async def _try_model(
-        self,
-        card: ModelCard,
-        request: CompletionRequest,
-        level: Sensitivity,
-        decision: RouteDecision | None,
-        attempts: list[Attempt],
-        deadline: float,
-        stream: _Stream | None,
-        gate: Gate | None,
-        *,
-        max_retries: int | None = None,
-        shadow: bool = False,
-    ) -> Completion:
-        if card.clearance < level:  # the last line of defence, on every path
-            attempts.append(Attempt(card.name, False, "refused: clearance", 0.0, 0, "Clearance"))
-            raise _Fallback()
-        limit = self._limits.get(card.name)
-        if limit is None:
-            limit = self._limits[card.name] = asyncio.Semaphore(card.max_concurrency)
-        try:
-            conn = self.connector(card.name)
-        except DualtrackError as exc:
-            msg = redact(f"{type(exc).__name__}: {exc}")
-            attempts.append(Attempt(card.name, False, msg, 0.0, 0, "ConnectorUnavailable"))
-            raise _Fallback() from exc
-        retries = self.retry.max_retries if max_retries is None else max_retries
-        retry = 0
-        while True:
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                attempts.append(
-                    Attempt(card.name, False, "skipped: skill call deadline passed", 0.0, retry, "Deadline")
-                )
-                raise _Fallback(stop=True)
-            if limit.locked():  # queueing for a slot is not the model's fault: only the deadline bounds it
-                try:
-                    await asyncio.wait_for(limit.acquire(), remaining)
-                except TimeoutError:
-                    why = (
-                        f"skipped: no free slot (max_concurrency={card.max_concurrency}) before the deadline"
-                    )
-                    attempts.append(Attempt(card.name, False, why, remaining, retry, "Deadline"))
-                    raise _Fallback(stop=True) from None
-            else:
-                await limit.acquire()
-            try:
-                outcome = await self._attempt(
-                    card,
-                    conn,
-                    request,
-                    level,
-                    decision,
-                    attempts,
-                    deadline,
-                    stream,
-                    gate,
-                    retry,
-                    retries,
-                    shadow,
-                )
-            finally:
-                limit.release()
-            if isinstance(outcome, Completion):
-                return outcome
-            await self.sleep(outcome)
-            retry += 1
-
-    async def _attempt(
-        self,
-        card: ModelCard,
-        conn: Connector,
-        request: CompletionRequest,
-        level: Sensitivity,
-        decision: RouteDecision | None,
-        attempts: list[Attempt],
-        deadline: float,
-        stream: _Stream | None,
-        gate: Gate | None,
-        retry: int,
-        retries: int,
-        shadow: bool,
-    ) -> Completion | float:
-        """One call; returns the completion or the backoff before the next retry."""
-        breaker = self.breaker(card.name)
-        permit = breaker.acquire()
-        if permit is None:
-            reason = breaker.unavailable_reason() or "circuit open"
-            attempts.append(Attempt(card.name, False, f"skipped: {reason}", 0.0, retry, "CircuitOpen"))
-            raise _Fallback()
-        if gate is not None:
-            refusal = gate.enter(card)
-            if refusal:
-                breaker.release(permit)
-                attempts.append(Attempt(card.name, False, f"skipped: {refusal}", 0.0, retry, "Budget"))
-                raise _Fallback()
-        timeout = max(min(request.timeout or self.retry.attempt_timeout_s, deadline - self.clock()), 0.001)
-        call = dataclasses.replace(
-            request, sensitivity=level, timeout=timeout, on_text=stream.attempt() if stream else None
-        )
-        span = self.telemetry.chat(
-            card, call, decision, attempt=len(attempts) + 1, retry=retry, shadow=shadow
-        )
-        start = time.perf_counter()
-        try:
-            with span.current():
-                async with asyncio.timeout(timeout):
-                    completion = await conn.complete(call)
-        except (TimeoutError, ConnectorError) as exc:
-            err = _as_connector_error(exc, card, timeout)
-            elapsed = time.perf_counter() - start
-            if stream is not None:
-                stream.end()
-            if gate is not None:
-                gate.exit(card, None)
-            span.fail(err)
-            kind = type(err).__name__
-            if isinstance(err, ContextLengthError | ContentFilterError):
-                breaker.release(permit)
-            else:
-                opened = breaker.opened_count
-                breaker.record_failure(permit, kind)
-                if breaker.opened_count > opened:
-                    _log.warning(
-                        "circuit opened for %s after %s; traffic moves to other models", card.name, kind
-                    )
-            attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
-            if stream is not None and stream.chars:
-                _note(err, f"after {stream.chars} characters were streamed; not retried so no text repeats")
-                raise _Abort(err) from None
-            if isinstance(err, ContextLengthError | ContentFilterError):
-                raise err from None
-            delay = self._backoff(retry, getattr(err, "retry_after", None))
-            if not err.retryable or retry >= retries or delay is None:
-                raise _Fallback() from err
-            if self.clock() + delay >= deadline:
-                raise _Fallback() from err
-            _log.debug("retrying %s in %.2fs after %s", card.name, delay, kind)
-            return delay
-        except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
-            if stream is not None:
-                stream.end()
-            if gate is not None:
-                gate.exit(card, None)
-            breaker.release(permit)
-            span.fail(exc)
-            raise
-        if stream is not None:
-            stream.end()
-        breaker.record_success(permit)
-        if permit == "probe":
-            _log.warning("circuit closed for %s: the probe call succeeded", card.name)
-        completion.model_card = card.name
-        completion.latency_s = time.perf_counter() - start
-        if gate is not None:
-            gate.exit(card, completion)
-        span.ok(completion)
-        attempts.append(Attempt(card.name, True, None, completion.latency_s, retry))
-        return completion
 
     async def call_once(
         self,
@@ -428,68 +245,12 @@ class Executor:
         if decision is not None:
             level = max(level, decision.requirements.sensitivity)
         try:
-            done = await self._try_model(
-                card, quiet, level, decision, attempts, deadline, None, gate, max_retries=0, shadow=True
+            done = await try_model(
+                self, card, quiet, level, decision, attempts, deadline, None, gate, max_retries=0, shadow=True
             )
-        except (ConnectorError, _Fallback, _Abort):
+        except (ConnectorError, Fallback, Abort):
             return None, attempts
         return done, attempts
 
     def _backoff(self, retry: int, retry_after: float | None) -> float | None:
         return backoff(self.retry, self.rng, retry, retry_after)
-
-
-class _Stream:
-    """Forwards streamed text to the host, counting it, and mutes attempts that ended."""
-
-    __slots__ = ("_live", "chars", "sink")
-
-    def __init__(self, sink: TextCallback) -> None:
-        self.sink = sink
-        self.chars = 0
-        self._live = 0
-
-    def attempt(self) -> TextCallback:
-        self._live += 1
-        token = self._live
-
-        def on_text(chunk: str) -> None:
-            if token == self._live and chunk:
-                self.chars += len(chunk)
-                self.sink(chunk)
-
-        return on_text
-
-    def end(self) -> None:
-        self._live += 1
-
-
-class _Abort(Exception):
-    """Internal: raise ``error`` to the caller without trying anything else."""
-
-    def __init__(self, error: ConnectorError) -> None:
-        super().__init__()
-        self.error = error
-
-
-class _Fallback(Exception):
-    """Internal: give up on this model; ``stop`` gives up on the whole call."""
-
-    def __init__(self, *, stop: bool = False) -> None:
-        super().__init__()
-        self.stop = stop
-
-
-def _as_connector_error(exc: BaseException, card: ModelCard, timeout: float) -> ConnectorError:
-    err = exc if isinstance(exc, ConnectorError) else ModelTimeoutError(f"no answer within {timeout:.1f}s")
-    err.model = card.name
-    if err.args and isinstance(err.args[0], str):
-        err.args = (redact(err.args[0]), *err.args[1:])
-    if err.body:
-        err.body = redact(err.body)
-    return err
-
-
-def _note(err: ConnectorError, note: str) -> None:
-    first = err.args[0] if err.args else ""
-    err.args = (f"{first} ({note})", *err.args[1:])
