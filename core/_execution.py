@@ -49,7 +49,8 @@ class Executor:
         breakers: The circuit breaker of each model that was called.
         clock: Monotonic clock for deadlines and breakers (replace it in tests).
         sleep: The backoff sleep (replace it in tests so they need not wait).
-        rng: Source of backoff jitter.
+        rng: Source of backoff jitter, seeded from the OS so that executors in
+            different processes do not retry in lockstep (seed it in tests).
 
     Args:
         cards: The catalog, by name.
@@ -72,7 +73,7 @@ class Executor:
         self.sleep = sleep
         self.clock = clock
         self.telemetry = telemetry or Telemetry()
-        self.rng = random.Random(0x5EED)
+        self.rng = random.Random()
         self.breakers: dict[str, CircuitBreaker] = {}
         self._connectors: dict[str, Connector] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}

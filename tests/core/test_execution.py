@@ -372,3 +372,10 @@ def test_backoff_helper_caps_and_refuses_long_retry_after():
     assert ex._backoff(0, 10.0) is None
     assert 2.0 <= ex._backoff(0, 2.0) <= 2.25
     assert all(0 <= ex._backoff(9, None) <= 5 for _ in range(100))
+
+
+def test_backoff_jitter_differs_between_executors():
+    # Executors in different processes retrying after the same outage must not come back in lockstep.
+    policy = RetryPolicy(max_delay_s=60, base_delay_s=1)
+    first, second = Executor({}, policy), Executor({}, policy)
+    assert [first._backoff(5, None) for _ in range(5)] != [second._backoff(5, None) for _ in range(5)]
