@@ -177,8 +177,9 @@ class Executor:
 
         Raises:
             AllAttemptsFailedError: When every candidate failed or was skipped.
-            ConnectorError: A content-filter refusal or client error (no model
-                would do better), or any failure after text was streamed.
+            ConnectorError: A content-filter refusal (the content goes to no other
+                model), or any failure after text was streamed. Other client errors
+                (credentials, 400, 404) move on to the next candidate.
         """
         level = max(request.sensitivity, decision.requirements.sensitivity)
         if deadline is None:
