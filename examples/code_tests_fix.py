@@ -9,56 +9,56 @@ pytest in a sandbox (no network, limited time and memory, writes confined)::
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from dualtrack import DualtrackError, Orchestrator
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import run_and_close, run_or_exit
+
+from dualtrack import Orchestrator
 
 SAMPLE = Path(__file__).resolve().parent / "sample_project"
 
 
 async def run(orc: Orchestrator, project: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    try:
-        # 1. tests for the Stock class: only tests that passed in the sandbox come back
-        tests = await orc.invoke(
-            "code.tests",
-            path=str(project / "inventory" / "stock.py"),
-            symbol="Stock",
-            write_to=str(project / "tests" / "test_stock.py"),
+    # 1. tests for the Stock class: only tests that passed in the sandbox come back
+    tests = await orc.invoke(
+        "code.tests",
+        path=str(project / "inventory" / "stock.py"),
+        symbol="Stock",
+        write_to=str(project / "tests" / "test_stock.py"),
+    )
+    print("== code.tests Stock")
+    for a in tests.value.attempts:
+        print(
+            f"  {a.kind:<10} {a.model or '-':<20} {a.status:<8} passed {len(a.passed)} failed {len(a.failed)}"
         )
-        print("== code.tests Stock")
-        for a in tests.value.attempts:
-            print(
-                f"  {a.kind:<10} {a.model or '-':<20} {a.status:<8} passed {len(a.passed)} failed {len(a.failed)}"
-            )
-        print(f"  verified tests: {tests.value.passed}")
-        print(f"  written to: {tests.value.written_to}")
-        print(tests.explain())
-        results["tests"] = tests
+    print(f"  verified tests: {tests.value.passed}")
+    print(f"  written to: {tests.value.written_to}")
+    print(tests.explain())
+    results["tests"] = tests
 
-        # 2. fix the seeded bug: the diff is returned (and applied here) only once pytest passes
-        fixed = await orc.invoke(
-            "code.fix", command=["python", "-m", "pytest", "-q", "tests"], project=str(project), apply=True
-        )
-        print(f"\n== code.fix: {fixed.value.status}")
-        print(fixed.value.explanation)
-        print(fixed.value.diff)
-        print(fixed.explain())
-        results["fix"] = fixed
+    # 2. fix the seeded bug: the diff is returned (and applied here) only once pytest passes
+    fixed = await orc.invoke(
+        "code.fix", command=["python", "-m", "pytest", "-q", "tests"], project=str(project), apply=True
+    )
+    print(f"\n== code.fix: {fixed.value.status}")
+    print(fixed.value.explanation)
+    print(fixed.value.diff)
+    print(fixed.explain())
+    results["fix"] = fixed
 
-        # 3. docstrings for stock.py: a diff that changes nothing but docstrings (not applied)
-        docs = await orc.invoke("code.docstrings", path=str(project / "inventory" / "stock.py"))
-        print(f"\n== code.docstrings: added {docs.value.added}")
-        print(docs.value.diff)
-        print(docs.explain())
-        results["docstrings"] = docs
-    finally:
-        await orc.aclose()
+    # 3. docstrings for stock.py: a diff that changes nothing but docstrings (not applied)
+    docs = await orc.invoke("code.docstrings", path=str(project / "inventory" / "stock.py"))
+    print(f"\n== code.docstrings: added {docs.value.added}")
+    print(docs.value.diff)
+    print(docs.explain())
+    results["docstrings"] = docs
     return results
 
 
@@ -66,7 +66,7 @@ def main(orc: Orchestrator | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dualtrack-sample-") as tmp:
         project = Path(tmp) / "sample_project"
         shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-        results = asyncio.run(run(orc or Orchestrator.from_config(), project))
+        results = run_and_close(run, orc, project)
         results["project"] = {
             str(p.relative_to(project)): p.read_text() for p in sorted(project.rglob("*.py"))
         }
@@ -74,8 +74,4 @@ def main(orc: Orchestrator | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except DualtrackError as exc:  # e.g. no configured model has the `code` tag
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_or_exit(main)  # exits 1 with the reason if, e.g., no configured model has the `code` tag

@@ -9,14 +9,13 @@ Run: ``make demo`` (or ``.venv/bin/python examples/demo.py [--out DIR]``).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import print_progress, run_with_out_dir
 from _sample_docs import make_sample_docx
 
 from dualtrack import Orchestrator
@@ -42,16 +41,13 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     print(f"Summarizing {report} ({report.stat().st_size // 1024} KiB) ...")
     started = time.perf_counter()
 
-    def progress(skill: str, done: int, total: int, message: str) -> None:
-        print(f"  [{done}/{total}] {message}", flush=True)
-
     async with orc:
         result = await orc.invoke(
             "document.summarize",
             path=str(report),
             style="bullets",
             output=str(out / "quarterly-report.summary.docx"),
-            on_progress=progress,
+            on_progress=print_progress,
         )
     value = result.value
     print(f"\nSummary ({time.perf_counter() - started:.1f} s):\n")
@@ -64,7 +60,4 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out"), help="where to write the sample and summary")
-    args = parser.parse_args()
-    sys.exit(asyncio.run(main(out=args.out)))
+    run_with_out_dir(main, __doc__, out_help="where to write the sample and summary")

@@ -13,27 +13,15 @@ Run: ``.venv/bin/python examples/document_edit.py [--out DIR]``.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import invoke_and_explain, run_with_out_dir
 from _sample_docs import make_sample_docx
 
-from dualtrack import DualtrackError, Orchestrator, SkillResult
-
-
-async def run(orc: Orchestrator, name: str, **args: object) -> SkillResult | None:
-    print(f"\n== {name} ==")
-    try:
-        result = await orc.invoke(name, **args)
-    except DualtrackError as exc:
-        print(f"could not run {name}: {exc}")
-        return None
-    print(result.explain())
-    return result
+from dualtrack import Orchestrator
 
 
 async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
@@ -41,14 +29,14 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     orc = orc or Orchestrator.from_config()
     failures = 0
     async with orc:
-        rewritten = await run(
+        rewritten = await invoke_and_explain(
             orc, "document.rewrite", path=report, instruction="more concise", section="Executive summary"
         )
         if rewritten:
             for change in rewritten.value.changed:
                 print(f"\n[{change.id}] before: {change.before}\n[{change.id}] after:  {change.after}")
             print(f"written to {rewritten.value.output}")
-        suggested = await run(
+        suggested = await invoke_and_explain(
             orc,
             "document.suggest_edits",
             path=report,
@@ -58,7 +46,9 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
         )
         if suggested:
             print(f"{suggested.value.revisions} tracked changes in {suggested.value.output}")
-        reviewed = await run(orc, "document.review", path=report, focus="unclear figures", max_comments=4)
+        reviewed = await invoke_and_explain(
+            orc, "document.review", path=report, focus="unclear figures", max_comments=4
+        )
         if reviewed:
             for note in reviewed.value.comments:
                 print(f"  comment on {note.id} at {note.anchored_text!r}: {note.comment}")
@@ -68,6 +58,4 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out"), help="where to write the sample and outputs")
-    sys.exit(asyncio.run(main(out=parser.parse_args().out)))
+    run_with_out_dir(main, __doc__)

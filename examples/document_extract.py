@@ -11,28 +11,16 @@ Run: ``.venv/bin/python examples/document_extract.py [--out DIR]``.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import invoke_and_explain, run_with_out_dir
 from _sample_docs import make_revised_docx, make_sample_docx
 
-from dualtrack import DualtrackError, Orchestrator, SkillResult
-
-
-async def run(orc: Orchestrator, name: str, **args: object) -> SkillResult | None:
-    print(f"\n== {name} ==")
-    try:
-        result = await orc.invoke(name, **args)
-    except DualtrackError as exc:
-        print(f"could not run {name}: {exc}")
-        return None
-    print(result.explain())
-    return result
+from dualtrack import Orchestrator
 
 
 async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
@@ -40,18 +28,20 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     revised = make_revised_docx(report, out / "quarterly-report-v2.docx")
     orc = orc or Orchestrator.from_config()
     async with orc:
-        items = await run(orc, "document.extract", path=str(report), kind="action_items", insert_table=True)
+        items = await invoke_and_explain(
+            orc, "document.extract", path=str(report), kind="action_items", insert_table=True
+        )
         if items:
             print(json.dumps(items.value.data, indent=2))
             print(f"table added in {items.value.output}")
-        answer = await run(
+        answer = await invoke_and_explain(
             orc, "document.ask", path=str(report), question="Who audits the Scotland invoices?"
         )
         if answer:
             print(f"answer: {answer.value.answer} (found: {answer.value.found})")
             for c in answer.value.citations:
                 print(f"  [{c.id}] {c.text}")
-        diff = await run(orc, "document.compare", path=str(report), other=str(revised))
+        diff = await invoke_and_explain(orc, "document.compare", path=str(report), other=str(revised))
         if diff:
             for change in diff.value.changes:
                 print(
@@ -59,7 +49,7 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
                     f"{(change.new_text or change.old_text or '')[:70]}"
                 )
             print(f"summary: {diff.value.summary}")
-        table = await run(
+        table = await invoke_and_explain(
             orc,
             "document.to_table",
             path=str(report),
@@ -74,6 +64,4 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out"), help="where to write the sample and outputs")
-    sys.exit(asyncio.run(main(out=parser.parse_args().out)))
+    run_with_out_dir(main, __doc__)

@@ -9,20 +9,15 @@ Run: ``.venv/bin/python examples/document_summarize.py [--out DIR]``.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import print_progress, run_with_out_dir
 from _sample_docs import make_sample_docx
 
 from dualtrack import DualtrackError, Orchestrator
-
-
-def progress(skill: str, done: int, total: int, message: str) -> None:
-    print(f"  [{done}/{total}] {message}", flush=True)
 
 
 async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
@@ -32,7 +27,7 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
         print(f"Summarizing {report.name} as bullet points ...")
         try:
             result = await orc.invoke(
-                "document.summarize", path=str(report), style="bullets", save=True, on_progress=progress
+                "document.summarize", path=str(report), style="bullets", save=True, on_progress=print_progress
             )
         except DualtrackError as exc:
             print(f"could not summarize: {exc}")
@@ -50,6 +45,4 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out"), help="where to write the sample and outputs")
-    sys.exit(asyncio.run(main(out=parser.parse_args().out)))
+    run_with_out_dir(main, __doc__)

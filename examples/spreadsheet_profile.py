@@ -7,7 +7,6 @@ Creates the sample workbook in a temporary folder and profiles it::
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 from pathlib import Path
@@ -15,17 +14,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import run_and_close, run_or_exit
 from _sample_workbooks import make_sales_workbook
 
-from dualtrack import DualtrackError, Orchestrator
+from dualtrack import Orchestrator
 
 
 async def run(orc: Orchestrator, workdir: Path) -> dict[str, Any]:
     book = make_sales_workbook(workdir / "sales.xlsx")
-    try:
-        result = await orc.invoke("spreadsheet.profile", path=str(book))
-    finally:
-        await orc.aclose()
+    result = await orc.invoke("spreadsheet.profile", path=str(book))
     prof = result.value
     print(f"== spreadsheet.profile {book.name} (streamed: {prof.streamed}, sensitivity: {prof.sensitivity})")
     for sheet in prof.sheets:
@@ -48,13 +45,8 @@ async def run(orc: Orchestrator, workdir: Path) -> dict[str, Any]:
 
 
 def main(orc: Orchestrator | None = None, workdir: Path | None = None) -> dict[str, Any]:
-    folder = workdir or Path(tempfile.mkdtemp(prefix="dualtrack-sheets-"))
-    return asyncio.run(run(orc or Orchestrator.from_config(), folder))
+    return run_and_close(run, orc, workdir or Path(tempfile.mkdtemp(prefix="dualtrack-sheets-")))
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except DualtrackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_or_exit(main)
