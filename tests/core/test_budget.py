@@ -2,6 +2,7 @@
 
 import asyncio
 import textwrap
+from typing import Any, ClassVar
 
 import pytest
 
@@ -22,18 +23,12 @@ from dualtrack import (
 from dualtrack._budget import Budget, Budgets, BudgetTracker
 from dualtrack._sqlite_ledger import SqliteLedger
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+from tests.core._demo_plugin import EchoSkill
 
 
 @plugin("demo", description="d")
-class Demo:
-    @skill
-    async def echo(self, ctx: SkillContext, text: str) -> str:
-        """Echo through a model.
-
-        Args:
-            text: The text.
-        """
-        return (await ctx.generate(text, max_tokens=100)).text
+class Demo(EchoSkill):
+    GENERATE: ClassVar[dict[str, Any]] = {"max_tokens": 100}
 
     @skill
     async def other(self, ctx: SkillContext, text: str) -> str:
@@ -42,7 +37,7 @@ class Demo:
         Args:
             text: The text.
         """
-        return (await ctx.generate(text, max_tokens=100)).text
+        return (await ctx.generate(text, **self.GENERATE)).text
 
 
 QUALITY = Policy(objective="quality")

@@ -5,8 +5,9 @@ import io
 import pytest
 from rich.console import Console
 
-from dualtrack import CircuitBreaker, Orchestrator, RetryPolicy, ServerError, SkillContext, plugin, skill
+from dualtrack import CircuitBreaker, Orchestrator, RetryPolicy, ServerError
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+from tests.core._demo_plugin import Demo
 
 
 class Clock:
@@ -101,18 +102,6 @@ def test_stragglers_do_not_change_an_open_circuit():
     b.record_failure()  # a call that started before the circuit opened
     b.record_success()
     assert b.state == "open" and b.opened_count == 1 and opened.startswith("circuit open")
-
-
-@plugin("demo", description="d")
-class Demo:
-    @skill
-    async def echo(self, ctx: SkillContext, text: str) -> str:
-        """Echo through a model.
-
-        Args:
-            text: The text.
-        """
-        return (await ctx.generate(text)).text
 
 
 async def test_open_circuit_moves_traffic_and_shows_in_explanations_and_cli():

@@ -28,19 +28,11 @@ from dualtrack import (
 )
 from dualtrack._execution import Executor
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+from tests.core._demo_plugin import EchoSkill
 
 
 @plugin("demo", description="d")
-class Demo:
-    @skill
-    async def echo(self, ctx: SkillContext, text: str) -> str:
-        """Echo through a model.
-
-        Args:
-            text: The text.
-        """
-        return (await ctx.generate(text)).text
-
+class Demo(EchoSkill):
     @skill
     async def twice(self, ctx: SkillContext, text: str) -> list[str]:
         """Two model calls in one skill call.
@@ -292,8 +284,12 @@ async def test_per_model_concurrency_limit_is_respected():
     assert len(results) == 20 and state["max"] == 3
 
 
-async def test_cancelling_a_skill_call_cancels_its_model_call():
-    seen = {}
+async def cancel_once_the_model_is_called(skill_name):
+    """Call ``skill_name`` on a model that never answers and cancel the call once the model has it.
+
+    Returns the orchestrator and an event that is set when the model call sees the cancellation.
+    """
+    cancelled = threading.Event()
     started = asyncio.Event()
 
     async def forever(req):
@@ -301,42 +297,31 @@ async def test_cancelling_a_skill_call_cancels_its_model_call():
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
-            seen["cancelled"] = True
+            cancelled.set()
             raise
 
     orc = Orchestrator(models=[model_card(FunctionConnector(forever), name="m")], plugins=[Demo])
-    task = asyncio.create_task(orc.invoke("demo.echo", text="x"))
+    task = asyncio.create_task(orc.invoke(skill_name, text="x"))
     await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert seen == {"cancelled": True}
+    return orc, cancelled
+
+
+async def test_cancelling_a_skill_call_cancels_its_model_call():
+    orc, cancelled = await cancel_once_the_model_is_called("demo.echo")
+    assert cancelled.is_set()
     assert orc.executor.breakers["m"].failures == 0
 
 
 async def test_cancelling_a_sync_skill_cancels_the_model_call_its_thread_started():
-    seen = threading.Event()
-    started = asyncio.Event()
-
-    async def forever(req):
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            seen.set()
-            raise
-
-    orc = Orchestrator(models=[model_card(FunctionConnector(forever), name="m")], plugins=[Demo])
-    task = asyncio.create_task(orc.invoke("demo.blocking", text="x"))
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    _, cancelled = await cancel_once_the_model_is_called("demo.blocking")
     for _ in range(100):
-        if seen.is_set():
+        if cancelled.is_set():
             break
         await asyncio.sleep(0.01)
-    assert seen.is_set()
+    assert cancelled.is_set()
 
 
 async def test_executor_refuses_a_candidate_below_the_payload_clearance():

@@ -7,22 +7,11 @@ import threading
 
 import pytest
 
-from dualtrack import Completion, Orchestrator, SkillContext, Usage, load_config, plugin, skill
+from dualtrack import Completion, Orchestrator, Usage, load_config
 from dualtrack._cli import main
 from dualtrack._sqlite_ledger import SqliteLedger, default_ledger_path
 from dualtrack.testing import ScriptedConnector, model_card
-
-
-@plugin("demo", description="d")
-class Demo:
-    @skill
-    async def echo(self, ctx: SkillContext, text: str) -> str:
-        """Echo through a model.
-
-        Args:
-            text: The text.
-        """
-        return (await ctx.generate(text)).text
+from tests.core._demo_plugin import Demo
 
 
 def card(name="gpt", track="partner"):

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from typing import Any, ClassVar
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,25 +17,17 @@ from dualtrack import (
     Policy,
     RetryPolicy,
     ServerError,
-    SkillContext,
     Usage,
     plugin,
-    skill,
 )
 from dualtrack._telemetry import gen_ai_system
 from dualtrack.testing import ScriptedConnector, model_card
+from tests.core._demo_plugin import EchoSkill
 
 
 @plugin("demo", description="d")
-class Demo:
-    @skill
-    async def echo(self, ctx: SkillContext, text: str) -> str:
-        """Echo through a model.
-
-        Args:
-            text: The text.
-        """
-        return (await ctx.generate(text, max_tokens=64, temperature=0.2)).text
+class Demo(EchoSkill):
+    GENERATE: ClassVar[dict[str, Any]] = {"max_tokens": 64, "temperature": 0.2}
 
 
 @pytest.fixture
