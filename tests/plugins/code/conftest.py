@@ -15,6 +15,7 @@ import pytest
 
 from dualtrack import Orchestrator, Track
 from dualtrack.plugins.code import CodePlugin
+from dualtrack.plugins.code._sandbox import Sandbox
 from dualtrack.testing import ScriptedConnector, model_card
 
 OPS = '''\
@@ -169,3 +170,17 @@ def cascade() -> Callable[..., tuple[Orchestrator, ScriptedConnector, ScriptedCo
         return Orchestrator(models=cards, plugins=[CodePlugin]), small_conn, big_conn
 
     return make
+
+
+@pytest.fixture
+def sandbox_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every argv the plugin's sandbox runs during the test, in order (the commands still run)."""
+    commands: list[list[str]] = []
+    real_run = Sandbox.run
+
+    def spy(self: Sandbox, argv: list[str], **kw: object) -> object:
+        commands.append(list(argv))
+        return real_run(self, argv, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sandbox, "run", spy)
+    return commands
