@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -62,6 +63,12 @@ def fix_typo(request: CompletionRequest) -> str:
     return data_of(request).replace("contrct", "contract")
 
 
+async def fix_typos_with(skill: str, path: Path, doc_orc: Callable[..., Orchestrator]) -> Any:
+    """Run ``skill`` on the "due on page" paragraph of ``path`` with a model that fixes its typo."""
+    orc = doc_orc(FunctionConnector(fix_typo))
+    return (await orc.invoke(skill, path=str(path), instruction="fix typos", match="due on page")).value
+
+
 def test_reader_sees_what_word_shows(wordlike: Path) -> None:
     view = read_document(docx.Document(str(wordlike)))
     assert [b.text for b in view.body()] == ["Contents: Terms ... 3", "Terms", TEXT]
@@ -70,11 +77,7 @@ def test_reader_sees_what_word_shows(wordlike: Path) -> None:
 async def test_rewrite_keeps_fields_bookmarks_controls_and_others_revisions(
     wordlike: Path, doc_orc: Callable[..., Orchestrator]
 ) -> None:
-    value = (
-        await doc_orc(FunctionConnector(fix_typo)).invoke(
-            "document.rewrite", path=str(wordlike), instruction="fix typos", match="due on page"
-        )
-    ).value
+    value = await fix_typos_with("document.rewrite", wordlike, doc_orc)
     assert [c.id for c in value.changed] == ["p3"]
     out = docx.Document(value.output)
     p = read_document(out).elements["p3"][0]
@@ -90,11 +93,7 @@ async def test_rewrite_keeps_fields_bookmarks_controls_and_others_revisions(
 async def test_suggestions_get_ids_clear_of_existing_annotations(
     wordlike: Path, doc_orc: Callable[..., Orchestrator]
 ) -> None:
-    value = (
-        await doc_orc(FunctionConnector(fix_typo)).invoke(
-            "document.suggest_edits", path=str(wordlike), instruction="fix typos", match="due on page"
-        )
-    ).value
+    value = await fix_typos_with("document.suggest_edits", wordlike, doc_orc)
     out = docx.Document(value.output)
     ids = [el.get(qn("w:id")) for el in out.element.body.iter(qn("w:ins"), qn("w:del"))]
     assert len(ids) == len(set(ids)) == 4
@@ -105,10 +104,6 @@ async def test_suggestions_get_ids_clear_of_existing_annotations(
 async def test_wordlike_output_converts(
     wordlike: Path, tmp_path: Path, doc_orc: Callable[..., Orchestrator]
 ) -> None:
-    value = (
-        await doc_orc(FunctionConnector(fix_typo)).invoke(
-            "document.suggest_edits", path=str(wordlike), instruction="fix typos", match="due on page"
-        )
-    ).value
+    value = await fix_typos_with("document.suggest_edits", wordlike, doc_orc)
     pdf = convert(Path(value.output), "pdf", tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
