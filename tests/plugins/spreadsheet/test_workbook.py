@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -42,12 +43,28 @@ def _xlsb_content(path: Path) -> Path:
     return path
 
 
+def _declare_dtd(parts: dict[str, bytes]) -> None:
+    parts["xl/workbook.xml"] = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + parts["xl/workbook.xml"]
+    )
+
+
+# hostile kinds made by rewriting a good workbook: (good source, hostile target)
+DERIVED: dict[str, Callable[[Path, Path], Path]] = {
+    "absurd-dimension": lambda src, p: workbooks.with_dimension(src, p, "A1:XFD1048576"),
+    "impossible-dimension": lambda src, p: workbooks.with_dimension(src, p, "A1:B9999999"),
+    "macros-named-xlsx": workbooks.as_xlsm,
+    "dtd": lambda src, p: workbooks.rewrite_zip(src, p, _declare_dtd),
+}
+
+
 def _hostile(kind: str, folder: Path) -> Path:
     good, _ = workbooks.sales(folder / "good-source.xlsx")
     data = good.read_bytes()
-    good.unlink()
     p = folder / ("book.xlsb" if kind == "xlsb-name" else "book.xlsx")
-    if kind == "not-zip":
+    if kind in DERIVED:
+        DERIVED[kind](good, p)
+    elif kind == "not-zip":
         p.write_text("Region,Amount\nNorth,1\n")
     elif kind == "truncated":
         p.write_bytes(data[: len(data) // 2])
@@ -59,32 +76,7 @@ def _hostile(kind: str, folder: Path) -> Path:
         _xlsb_content(p)
     elif kind == "ole":
         p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00encrypted package junk" * 64)
-    elif kind == "absurd-dimension":
-        src = folder / "src.xlsx"
-        src.write_bytes(data)
-        workbooks.with_dimension(src, p, "A1:XFD1048576")
-        src.unlink()
-    elif kind == "impossible-dimension":
-        src = folder / "src.xlsx"
-        src.write_bytes(data)
-        workbooks.with_dimension(src, p, "A1:B9999999")
-        src.unlink()
-    elif kind == "macros-named-xlsx":
-        src = folder / "src.xlsx"
-        src.write_bytes(data)
-        workbooks.as_xlsm(src, p)
-        src.unlink()
-    elif kind == "dtd":
-        src = folder / "src.xlsx"
-        src.write_bytes(data)
-
-        def edit(parts: dict[str, bytes]) -> None:
-            parts["xl/workbook.xml"] = (
-                b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + parts["xl/workbook.xml"]
-            )
-
-        workbooks.rewrite_zip(src, p, edit)
-        src.unlink()
+    good.unlink()
     return p
 
 
