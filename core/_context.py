@@ -299,7 +299,7 @@ class SkillContext:
 
 
 def _schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    """Validate plain data against a JSON Schema dict; raises ``ValueError`` with the first error."""
+    """Validate plain data against a JSON Schema dict; ``ValueError`` lists the problems."""
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema)
@@ -310,10 +310,13 @@ def _schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
     validator = cls(schema)
 
     def validate(data: Any) -> Any:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            raise ValueError(f"{where}: {error.message}")
+        errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+        if errors:
+            problems = [
+                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:5]
+            ]
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise ValueError("; ".join(problems) + more)
         return data
 
     return validate

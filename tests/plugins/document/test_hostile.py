@@ -21,7 +21,7 @@ REASONS = {
     "macro-enabled-content-type": "macroEnabled",
     "template-content-type": "template.main",
     "xml-entities": "DTD",
-    "late-xml-entity": "DTD or entities",
+    "late-xml-entity": "DTD",
     "broken-xml": "not a readable Word document",
 }
 
