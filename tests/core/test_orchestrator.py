@@ -274,7 +274,9 @@ async def test_generate_json_with_a_dict_schema_validates_it():
     orc = Orchestrator(models=[model_card(conn, context_window=4096)], plugins=[Nums])
     res = await orc.invoke("nums.count", text="x")
     assert res.value == {"n": 3}
-    assert "minimum" in conn.calls[1].messages[-1].content or "less than" in conn.calls[1].messages[-1].content
+    assert (
+        "minimum" in conn.calls[1].messages[-1].content or "less than" in conn.calls[1].messages[-1].content
+    )
     assert (await orc.invoke("nums.window")).value == 4096
 
 
@@ -306,6 +308,8 @@ async def test_context_tracks_models_for_escalation():
             return [first, ctx.last_model, sorted(ctx.tried_models)]
 
     weak = model_card(ScriptedConnector(["a"]), name="weak", capabilities={"chat", "reasoning"}, quality=1.0)
-    strong = model_card(ScriptedConnector(["b"]), name="strong", capabilities={"chat", "reasoning"}, quality=0.0)
+    strong = model_card(
+        ScriptedConnector(["b"]), name="strong", capabilities={"chat", "reasoning"}, quality=0.0
+    )
     res = await Orchestrator(models=[weak, strong], plugins=[Esc]).invoke("esc.go")
     assert res.value == ["weak", "strong", ["strong", "weak"]]
