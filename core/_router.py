@@ -36,6 +36,7 @@ _WEIGHTS: dict[str, tuple[float, float, float]] = {
 _PREFERS_WEIGHT = 0.15
 _TRACK_WEIGHT = 0.2
 _PIN_WEIGHT = 100.0
+_INDEX_SIZE = 4096  # distinct (tags, sensitivity) shapes remembered per router
 
 
 class Policy(BaseModel):
@@ -106,7 +107,7 @@ class Router:
         policy: The scoring policy; defaults to ``Policy()``.
     """
 
-    __slots__ = ("_cards", "_live", "_order", "policy")
+    __slots__ = ("_cards", "_eligible", "_live", "_order", "policy")
 
     def __init__(self, cards: Iterable[ModelCard], policy: Policy | None = None) -> None:
         self.policy = policy or Policy()
@@ -118,6 +119,7 @@ class Router:
         live = [self._cards[n] for n in self._order if self._cards[n].enabled]
         max_lat = max((c.latency_ms for c in live), default=1.0) or 1.0
         prefer = self.policy.prefer_track
+        self._eligible: dict[tuple[frozenset[str], int], tuple[_Entry, ...]] = {}
         self._live: tuple[_Entry, ...] = tuple(
             (
                 c.name,
@@ -130,6 +132,18 @@ class Router:
             )
             for c in live
         )
+
+    def _index(self, requires: frozenset[str], level: int) -> tuple[_Entry, ...]:
+        """Models whose tags and clearance admit calls of this shape (memoised).
+
+        Tags and clearance never change for a router, so each shape of call is
+        worked out once; per call only the window and availability are checked.
+        """
+        if len(self._eligible) >= _INDEX_SIZE:
+            self._eligible.clear()
+        found = tuple(e for e in self._live if requires <= e[1] and e[2] >= level)
+        self._eligible[(requires, level)] = found
+        return found
 
     @property
     def cards(self) -> Mapping[str, ModelCard]:
@@ -158,14 +172,13 @@ class Router:
             blocked = blocked | unavailable.keys()
         if denied:
             blocked = blocked | set(denied)
+        eligible = self._eligible.get((requires, level))
+        if eligible is None:
+            eligible = self._index(requires, level)
         if blocked:
-            passed = [
-                e
-                for e in self._live
-                if requires <= e[1] and e[2] >= level and e[3] >= tokens and e[0] not in blocked
-            ]
+            passed = [e for e in eligible if e[3] >= tokens and e[0] not in blocked]
         else:
-            passed = [e for e in self._live if requires <= e[1] and e[2] >= level and e[3] >= tokens]
+            passed = [e for e in eligible if e[3] >= tokens]
         ranked = self._score(passed, req, pinned) if passed else ()
         unavail = dict(unavailable) if unavailable else {}
         return RouteDecision(
