@@ -52,6 +52,13 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     value = result.value
     print(f"\nSummary ({time.perf_counter() - started:.1f} s):\n")
     print(value.summary if hasattr(value, "summary") else value)
+    fallback = getattr(value, "fallback_parts", 0)
+    if fallback:
+        print(
+            f"\nNote: for {fallback} of {value.chunks} part(s) the model's summary was unusable, so those"
+            " bullets are sentences quoted from the document (ids in brackets). A larger model"
+            " (set OPENAI_API_KEY, or add one in dualtrack.toml) writes real summaries."
+        )
     if getattr(value, "output", None):
         print(f"\nWritten to {value.output}")
     print("\nRouting:\n")
