@@ -55,9 +55,8 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     fallback = getattr(value, "fallback_parts", 0)
     if fallback:
         print(
-            f"\nNote: for {fallback} of {value.chunks} part(s) the model's summary was unusable, so those"
-            " bullets are sentences quoted from the document (ids in brackets). A larger model"
-            " (set OPENAI_API_KEY, or add one in dualtrack.toml) writes real summaries."
+            f"\nNote: the model's reply was unusable in {fallback} step(s) of the summary, so those"
+            " bullets are sentences quoted from the document (block ids in brackets). A larger model"" (set OPENAI_API_KEY, or add one in dualtrack.toml) writes real summaries."
         )
     if getattr(value, "output", None):
         print(f"\nWritten to {value.output}")
