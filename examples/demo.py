@@ -56,7 +56,8 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out")) -> int:
     if fallback:
         print(
             f"\nNote: the model's reply was unusable in {fallback} step(s) of the summary, so those"
-            " bullets are sentences quoted from the document (block ids in brackets). A larger model"" (set OPENAI_API_KEY, or add one in dualtrack.toml) writes real summaries."
+            " bullets are sentences quoted from the document (block ids in brackets). A larger model"
+            " (set OPENAI_API_KEY, or add one in dualtrack.toml) writes real summaries."
         )
     if getattr(value, "output", None):
         print(f"\nWritten to {value.output}")
