@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from ._context import SkillContext, estimate_tokens
     from ._decision import Candidate, Rejection, RouteDecision
     from ._execution import Attempt, RetryPolicy
-    from ._files import LabelPolicy, PackageInfo, atomic_write, inspect_package, read_sensitivity_label
+    from ._files import PackageInfo, atomic_write, inspect_package
+    from ._labels import LabelPolicy, read_sensitivity_label
     from ._ledger import Ledger, MemoryLedger, UsageRow
     from ._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
     from ._orchestrator import Orchestrator
@@ -136,7 +137,7 @@ _LAZY: dict[str, str] = {
     "CompletionRequest": "_messages",
     "Config": "_config",
     "Connector": "_cards",
-    "LabelPolicy": "_files",
+    "LabelPolicy": "_labels",
     "Ledger": "_ledger",
     "MemoryLedger": "_ledger",
     "Message": "_messages",
@@ -167,7 +168,7 @@ _LAZY: dict[str, str] = {
     "inspect_package": "_files",
     "load_config": "_config",
     "plugin": "_plugins",
-    "read_sensitivity_label": "_files",
+    "read_sensitivity_label": "_labels",
     "skill": "_skills",
 }
 

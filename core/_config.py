@@ -21,7 +21,7 @@ from ._cards import ModelCard
 from ._discovery import default_cards
 from ._errors import ConfigError
 from ._execution import RetryPolicy
-from ._files import LabelPolicy
+from ._labels import LabelPolicy
 from ._ledger import Ledger
 from ._router import Policy
 from ._sensitivity import Sensitivity

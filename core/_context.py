@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from pydantic import TypeAdapter, ValidationError
 
 from ._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
-from ._files import read_sensitivity_label
+from ._labels import read_sensitivity_label
 from ._messages import Completion, CompletionRequest, Message, TextCallback
 from ._router import Requirements
 from ._sensitivity import Sensitivity

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
-from xml.parsers import expat
 
 from ._errors import InputFileError
-from ._labels import LabelPolicy, read_sensitivity_label
+from ._xmlsafe import declares_dtd
 
-__all__ = ["LabelPolicy", "PackageInfo", "atomic_write", "inspect_package", "read_sensitivity_label"]
+__all__ = ["PackageInfo", "atomic_write", "inspect_package"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -154,46 +153,6 @@ def inspect_package(
             str(p), f"has main content type {', '.join(found)}; expected {' or '.join(sorted(accepted))}"
         )
     return PackageInfo(main, names, overrides, total)
-
-
-class _RootReached(Exception):
-    """Internal: the prolog ended without a DTD."""
-
-
-def declares_dtd(stream: IO[bytes], chunk: int = 1 << 16, limit: int = 1 << 24) -> bool:
-    """Whether an XML stream declares a DTD (where entity tricks live).
-
-    A DTD may only appear in the prolog, before the root element, but the prolog
-    can hold any amount of comments first; expat reads it properly and stops at
-    the root element, so a large part costs only its prolog. A prolog longer than
-    ``limit`` bytes, or XML that does not parse, counts as declaring one (fail closed).
-    """
-    parser = expat.ParserCreate()
-    found = False
-
-    def on_doctype(*_args: object) -> None:
-        nonlocal found
-        found = True
-        raise _RootReached
-
-    def on_start(*_args: object) -> None:
-        raise _RootReached
-
-    parser.StartDoctypeDeclHandler = on_doctype
-    parser.StartElementHandler = on_start
-    seen = 0
-    try:
-        while seen <= limit:
-            data = stream.read(chunk)
-            seen += len(data)
-            parser.Parse(data, not data)
-            if not data:
-                return False
-    except _RootReached:
-        return found
-    except expat.ExpatError:
-        return True
-    return True
 
 
 def _content_types(data: bytes, where: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ configured.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -31,6 +32,7 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._sensitivity import Sensitivity
+from ._xmlsafe import declares_dtd
 
 __all__ = ["DEFAULT_LABEL_NAMES", "LabelPolicy", "read_sensitivity_label"]
 
@@ -221,7 +223,7 @@ def _read_part(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str
 
 
 def _parse(data: bytes) -> ElementTree.Element | None:
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
+    if declares_dtd(io.BytesIO(data)):
         return None
     try:
         return ElementTree.fromstring(data)

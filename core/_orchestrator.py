@@ -17,7 +17,7 @@ from ._decision import RouteDecision
 from ._discovery import available_plugins, load_plugin
 from ._errors import UserError
 from ._execution import Executor, RetryPolicy
-from ._files import LabelPolicy
+from ._labels import LabelPolicy
 from ._ledger import Ledger, MemoryLedger
 from ._messages import Completion, CompletionRequest
 from ._plugins import Plugin, PluginRegistry
