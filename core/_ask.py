@@ -56,7 +56,7 @@ async def run_ask(
     orc: Orchestrator, prompt: str, max_steps: int, sensitivity: Sensitivity | str | None
 ) -> str:
     """Run the tool-calling loop behind :meth:`Orchestrator.ask`."""
-    level = Sensitivity.parse(sensitivity) if sensitivity is not None else orc.default_sensitivity
+    level = orc.sensitivity_of(sensitivity)
     ctx = SkillContext(orc, host_skill("ask"), level)
     tools = orc.tools()
     messages = [Message.system(_SYSTEM), Message.user(prompt)]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
+from ._calls import unavailable
 from ._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
 from ._labels import read_sensitivity_label
 from ._messages import Completion, CompletionRequest, Message, TextCallback
@@ -215,7 +216,7 @@ class SkillContext:
             sensitivity=self.sensitivity,
             skill=self.skill.full_name,
         )
-        decision = self._orc.router.route(req, self._orc.executor.unavailable())
+        decision = self._orc.router.route(req, unavailable(self._orc, req))
         if decision.chosen is None:
             raise NoRouteError(decision)
         return self._orc.models[decision.chosen].context_window

@@ -151,6 +151,10 @@ class Orchestrator:
             obj = load_plugin(obj)
         return self.registry.add(obj)
 
+    def sensitivity_of(self, sensitivity: Sensitivity | str | None) -> Sensitivity:
+        """The level of a call: the caller's label, or the configured default."""
+        return self.default_sensitivity if sensitivity is None else Sensitivity.parse(sensitivity)
+
     @property
     def models(self) -> Mapping[str, ModelCard]:
         """The catalog, by name."""
@@ -183,7 +187,7 @@ class Orchestrator:
         req = Requirements(
             requires=s.requires.union(requires),
             prefers=s.prefers,
-            sensitivity=Sensitivity.parse(sensitivity or self.default_sensitivity),
+            sensitivity=self.sensitivity_of(sensitivity),
             input_tokens=tokens,
             output_tokens=512,
             skill=s.full_name,
@@ -217,7 +221,7 @@ class Orchestrator:
         """
         s = self.registry.get(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
-        level = Sensitivity.parse(sensitivity) if sensitivity is not None else self.default_sensitivity
+        level = self.sensitivity_of(sensitivity)
         ctx = SkillContext(self, s, level, on_progress or self.on_progress)
         if s.ctx_param:
             values[s.ctx_param] = ctx
@@ -285,7 +289,7 @@ class Orchestrator:
         """
         from ._ask import host_skill
 
-        level = Sensitivity.parse(sensitivity) if sensitivity is not None else self.default_sensitivity
+        level = self.sensitivity_of(sensitivity)
         ctx = SkillContext(self, host_skill("generate"), level)
         start = time.perf_counter()
         done = await ctx.generate(

@@ -43,7 +43,7 @@ def ssl_setting(verify: bool | str) -> bool | ssl.SSLContext:
     """The ``ssl`` argument of aiohttp for a ``verify`` setting (bool or CA bundle path)."""
     if isinstance(verify, str):
         return ssl.create_default_context(cafile=verify)
-    return True if verify else False
+    return bool(verify)
 
 
 class _AiohttpStream:
