@@ -118,36 +118,36 @@ def _literal(value: Any) -> str:
         return '"' + text.replace('"', '""')[:255] + '"'
 
 
+_COMPARISONS = {
+    "greater_than": ">",
+    "greater_or_equal": ">=",
+    "less_than": "<",
+    "less_or_equal": "<=",
+    "equal": "=",
+    "not_equal": "<>",
+}
+_FUNCTION_RULES = {
+    "contains": "=ISNUMBER(SEARCH({v},{ref}))",
+    "not_contains": "=ISERROR(SEARCH({v},{ref}))",
+    "begins_with": "=LEFT({ref},LEN({v}))={v}",
+    "blank": "=LEN(TRIM({ref}))=0",
+    "not_blank": "=LEN(TRIM({ref}))>0",
+    "date_before_today": "=AND(ISNUMBER({ref}),{ref}<TODAY())",
+    "date_after_today": "=AND(ISNUMBER({ref}),{ref}>TODAY())",
+}
+
+
 def condition(rule: HighlightRule, ref: str) -> str:
     """The condition formula (with ``=``) for the cell ``ref`` of the first data row."""
     v = _literal(rule.value) if rule.value is not None else '""'
     op = rule.operator
     if op == "between":
         return f"=AND({ref}>={v},{ref}<={_literal(rule.value2)})"
-    simple = {
-        "greater_than": ">",
-        "greater_or_equal": ">=",
-        "less_than": "<",
-        "less_or_equal": "<=",
-        "equal": "=",
-        "not_equal": "<>",
-    }
-    if op in simple:
-        return f"={ref}{simple[op]}{v}"
-    if op == "contains":
-        return f"=ISNUMBER(SEARCH({v},{ref}))"
-    if op == "not_contains":
-        return f"=ISERROR(SEARCH({v},{ref}))"
-    if op == "begins_with":
-        return f"=LEFT({ref},LEN({v}))={v}"
-    if op == "blank":
-        return f"=LEN(TRIM({ref}))=0"
-    if op == "not_blank":
-        return f"=LEN(TRIM({ref}))>0"
-    if op == "date_before_today":
-        return f"=AND(ISNUMBER({ref}),{ref}<TODAY())"
-    if op == "date_after_today":
-        return f"=AND(ISNUMBER({ref}),{ref}>TODAY())"
+    if op in _COMPARISONS:
+        return f"={ref}{_COMPARISONS[op]}{v}"
+    template = _FUNCTION_RULES.get(op)
+    if template is not None:
+        return template.format(ref=ref, v=v)
     raise UserError(f"operator {op!r} needs its own formula")
 
 
