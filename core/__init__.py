@@ -35,27 +35,27 @@ from ._errors import (
     UnknownSkillError,
     UserError,
 )
-from ._sensitivity import Sensitivity
+from ._model._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
-    from ._budget import Budget, Budgets
-    from ._calls import ShadowResult
-    from ._cards import Connector, ModelCard, StreamingConnector, Track
-    from ._circuit import CircuitBreaker
-    from ._config import Config, load_config
-    from ._context import SkillContext, estimate_tokens
-    from ._decision import Candidate, Rejection, RouteDecision
-    from ._execution import Attempt, RetryPolicy
-    from ._files import PackageInfo, atomic_write, inspect_package
-    from ._labels import LabelPolicy, read_sensitivity_label
-    from ._ledger import Ledger, MemoryLedger, UsageRow
-    from ._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
-    from ._orchestrator import Orchestrator
-    from ._plugins import Plugin, plugin
-    from ._result import ModelCall, SkillResult
-    from ._router import Policy, Requirements, Router
-    from ._skills import Skill, skill
-    from ._sqlite_ledger import SqliteLedger
+    from ._app._config import Config, load_config
+    from ._app._context import SkillContext, estimate_tokens
+    from ._app._orchestrator import Orchestrator
+    from ._model._cards import Connector, ModelCard, StreamingConnector, Track
+    from ._model._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
+    from ._office._labels import LabelPolicy, read_sensitivity_label
+    from ._office._package import PackageInfo, atomic_write, inspect_package
+    from ._plugins._registry import Plugin, plugin
+    from ._plugins._skills import Skill, skill
+    from ._routing._decision import Candidate, Rejection, RouteDecision
+    from ._routing._router import Policy, Requirements, Router
+    from ._runtime._budget import Budget, Budgets
+    from ._runtime._circuit import CircuitBreaker
+    from ._runtime._execution import Attempt, RetryPolicy
+    from ._runtime._gateway import ShadowResult
+    from ._runtime._ledger import Ledger, MemoryLedger, UsageRow
+    from ._runtime._result import ModelCall, SkillResult
+    from ._runtime._sqlite_ledger import SqliteLedger
 
 __version__ = "0.1.0"
 
@@ -128,48 +128,48 @@ __all__ = [
 # Everything below is imported on first use, so `import dualtrack` stays fast
 # (pydantic, asyncio and friends load only when a program needs them).
 _LAZY: dict[str, str] = {
-    "Attempt": "_execution",
-    "Budget": "_budget",
-    "Budgets": "_budget",
-    "Candidate": "_decision",
-    "CircuitBreaker": "_circuit",
-    "Completion": "_messages",
-    "CompletionRequest": "_messages",
-    "Config": "_config",
-    "Connector": "_cards",
-    "LabelPolicy": "_labels",
-    "Ledger": "_ledger",
-    "MemoryLedger": "_ledger",
-    "Message": "_messages",
-    "ModelCall": "_result",
-    "ModelCard": "_cards",
-    "Orchestrator": "_orchestrator",
-    "PackageInfo": "_files",
-    "Plugin": "_plugins",
-    "Policy": "_router",
-    "Rejection": "_decision",
-    "Requirements": "_router",
-    "RetryPolicy": "_execution",
-    "RouteDecision": "_decision",
-    "Router": "_router",
-    "Skill": "_skills",
-    "SkillContext": "_context",
-    "ShadowResult": "_calls",
-    "SkillResult": "_result",
-    "SqliteLedger": "_sqlite_ledger",
-    "StreamingConnector": "_cards",
-    "TextCallback": "_messages",
-    "ToolCall": "_messages",
-    "Track": "_cards",
-    "Usage": "_messages",
-    "UsageRow": "_ledger",
-    "atomic_write": "_files",
-    "estimate_tokens": "_context",
-    "inspect_package": "_files",
-    "load_config": "_config",
-    "plugin": "_plugins",
-    "read_sensitivity_label": "_labels",
-    "skill": "_skills",
+    "Attempt": "_runtime._execution",
+    "Budget": "_runtime._budget",
+    "Budgets": "_runtime._budget",
+    "Candidate": "_routing._decision",
+    "CircuitBreaker": "_runtime._circuit",
+    "Completion": "_model._messages",
+    "CompletionRequest": "_model._messages",
+    "Config": "_app._config",
+    "Connector": "_model._cards",
+    "LabelPolicy": "_office._labels",
+    "Ledger": "_runtime._ledger",
+    "MemoryLedger": "_runtime._ledger",
+    "Message": "_model._messages",
+    "ModelCall": "_runtime._result",
+    "ModelCard": "_model._cards",
+    "Orchestrator": "_app._orchestrator",
+    "PackageInfo": "_office._package",
+    "Plugin": "_plugins._registry",
+    "Policy": "_routing._router",
+    "Rejection": "_routing._decision",
+    "Requirements": "_routing._router",
+    "RetryPolicy": "_runtime._execution",
+    "RouteDecision": "_routing._decision",
+    "Router": "_routing._router",
+    "Skill": "_plugins._skills",
+    "SkillContext": "_app._context",
+    "ShadowResult": "_runtime._gateway",
+    "SkillResult": "_runtime._result",
+    "SqliteLedger": "_runtime._sqlite_ledger",
+    "StreamingConnector": "_model._cards",
+    "TextCallback": "_model._messages",
+    "ToolCall": "_model._messages",
+    "Track": "_model._cards",
+    "Usage": "_model._messages",
+    "UsageRow": "_runtime._ledger",
+    "atomic_write": "_office._package",
+    "estimate_tokens": "_app._context",
+    "inspect_package": "_office._package",
+    "load_config": "_app._config",
+    "plugin": "_plugins._registry",
+    "read_sensitivity_label": "_office._labels",
+    "skill": "_plugins._skills",
 }
 
 

@@ -26,11 +26,21 @@ message says what to do next::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ._decision import RouteDecision
-    from ._execution import Attempt
+
+class _Decision(Protocol):
+    """What an error needs of a routing decision (this module imports nothing of dualtrack)."""
+
+    def explain(self) -> str: ...
+    def explain_failure(self) -> str: ...
+
+
+class _Attempt(Protocol):
+    """What an error needs of a recorded attempt."""
+
+    def describe(self) -> str: ...
+
 
 __all__ = [
     "AllAttemptsFailedError",
@@ -137,7 +147,7 @@ class NoRouteError(DualtrackError):
         decision: The full routing decision, with a rejection for every model.
     """
 
-    def __init__(self, decision: RouteDecision) -> None:
+    def __init__(self, decision: _Decision) -> None:
         self.decision = decision
         super().__init__(decision.explain_failure())
 
@@ -149,7 +159,7 @@ class BudgetExceededError(DualtrackError):
         decision: The routing decision, whose rejections name each budget.
     """
 
-    def __init__(self, message: str, decision: RouteDecision | None = None) -> None:
+    def __init__(self, message: str, decision: _Decision | None = None) -> None:
         self.decision = decision
         super().__init__(message)
 
@@ -161,7 +171,7 @@ class AllAttemptsFailedError(DualtrackError):
         attempts: Each attempt made, in order, with its model, error and duration.
     """
 
-    def __init__(self, attempts: Sequence[Attempt]) -> None:
+    def __init__(self, attempts: Sequence[_Attempt]) -> None:
         self.attempts = list(attempts)
         lines = "\n".join(f"  - {a.describe()}" for a in self.attempts)
         super().__init__(

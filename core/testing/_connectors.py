@@ -6,9 +6,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from .._cards import ModelCard, Track
-from .._messages import Completion, CompletionRequest, Usage
-from .._sensitivity import Sensitivity
+from .._model._cards import ModelCard, Track
+from .._model._messages import Completion, CompletionRequest, Usage
+from .._model._sensitivity import Sensitivity
 
 __all__ = ["FunctionConnector", "ScriptedConnector", "model_card"]
 

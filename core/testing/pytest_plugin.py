@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from .._cards import ModelCard
-from .._orchestrator import Orchestrator
+from .._app._orchestrator import Orchestrator
+from .._model._cards import ModelCard
 from ._connectors import ScriptedConnector, model_card
 from ._network import block_network
 

@@ -23,7 +23,7 @@ from dualtrack import (
     plugin,
     skill,
 )
-from dualtrack._redact import REDACTED, RedactingFilter, redact, register_secret, register_settings
+from dualtrack._model._redact import REDACTED, RedactingFilter, redact, register_secret, register_settings
 from dualtrack.testing import FunctionConnector, ScriptedConnector
 
 API_KEY = "sk-live-Zq8Xv2Lw9Tn4Rb7Yc1Mk5Pd3"

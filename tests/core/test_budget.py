@@ -20,8 +20,8 @@ from dualtrack import (
     plugin,
     skill,
 )
-from dualtrack._budget import Budget, Budgets, BudgetTracker
-from dualtrack._sqlite_ledger import SqliteLedger
+from dualtrack._runtime._budget import Budget, Budgets, BudgetTracker
+from dualtrack._runtime._sqlite_ledger import SqliteLedger
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
 from tests.core._demo_plugin import EchoSkill
 

@@ -134,7 +134,7 @@ async def test_open_circuit_moves_traffic_and_shows_in_explanations_and_cli():
     assert "rejected: circuit open" in res.explain()
     assert "circuit open" in orc.route("demo.echo").explain()
 
-    from dualtrack._cli_views import models_table
+    from dualtrack._cli._views import models_table
 
     buf = io.StringIO()
     models_table(Console(file=buf, width=200), orc)

@@ -26,7 +26,7 @@ from dualtrack import (
     plugin,
     skill,
 )
-from dualtrack._execution import Executor
+from dualtrack._runtime._execution import Executor
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
 from tests.core._demo_plugin import EchoSkill
 

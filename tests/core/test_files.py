@@ -97,7 +97,7 @@ def test_dtd_after_a_long_comment_is_still_found(tmp_path):
 
 
 def test_declares_dtd_stops_at_the_root():
-    from dualtrack._xmlsafe import declares_dtd
+    from dualtrack._office._xmlsafe import declares_dtd
 
     assert not declares_dtd(io.BytesIO(b"<?xml version='1.0'?><!-- <!DOCTYPE --><r>" + b"<x/>" * 100_000 + b"</r>"))
     assert declares_dtd(io.BytesIO(b"<!DOCTYPE r><r/>"))

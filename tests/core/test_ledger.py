@@ -9,7 +9,7 @@ import pytest
 
 from dualtrack import Completion, Orchestrator, Usage, load_config
 from dualtrack._cli import main
-from dualtrack._sqlite_ledger import SqliteLedger, default_ledger_path
+from dualtrack._runtime._sqlite_ledger import SqliteLedger, default_ledger_path
 from dualtrack.testing import ScriptedConnector, model_card
 from tests.core._demo_plugin import Demo
 

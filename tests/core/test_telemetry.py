@@ -20,7 +20,7 @@ from dualtrack import (
     Usage,
     plugin,
 )
-from dualtrack._telemetry import gen_ai_system
+from dualtrack._runtime._telemetry import gen_ai_system
 from dualtrack.testing import ScriptedConnector, model_card
 from tests.core._demo_plugin import EchoSkill
 

@@ -31,7 +31,7 @@ from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._sensitivity import Sensitivity
+from .._model._sensitivity import Sensitivity
 from ._xmlsafe import declares_dtd
 
 __all__ = ["DEFAULT_LABEL_NAMES", "LabelPolicy", "read_sensitivity_label"]

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ._decision import RouteDecision
+from .._model._messages import Usage
+from .._model._sensitivity import Sensitivity
+from .._routing._decision import RouteDecision
 from ._execution import Attempt
-from ._messages import Usage
-from ._sensitivity import Sensitivity
 
 __all__ = ["ModelCall", "SkillResult"]
 

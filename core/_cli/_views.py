@@ -10,8 +10,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ._orchestrator import Orchestrator
-    from ._result import SkillResult
+    from .._app._orchestrator import Orchestrator
+    from .._runtime._result import SkillResult
 
 __all__ = ["models_table", "plugins_table", "print_result", "usage_table"]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._sensitivity import Sensitivity
+from .._model._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
     from ._router import Requirements

@@ -16,15 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._budget import Budgets
-from ._cards import ModelCard
-from ._discovery import default_cards
-from ._errors import ConfigError
-from ._execution import RetryPolicy
-from ._labels import LabelPolicy
-from ._ledger import Ledger
-from ._router import Policy
-from ._sensitivity import Sensitivity
+from .._errors import ConfigError
+from .._model._cards import ModelCard
+from .._model._discovery import default_cards
+from .._model._sensitivity import Sensitivity
+from .._office._labels import LabelPolicy
+from .._routing._router import Policy
+from .._runtime._budget import Budgets
+from .._runtime._execution import RetryPolicy
+from .._runtime._ledger import Ledger
 
 __all__ = ["Config", "find_config", "load_config"]
 
@@ -65,7 +65,7 @@ class Config(BaseModel):
         where = self.ledger if self.ledger is not None else os.environ.get("DUALTRACK_LEDGER") or None
         if where is not None and where.strip().lower() in ("memory", ":memory:"):
             return None
-        from ._sqlite_ledger import SqliteLedger
+        from .._runtime._sqlite_ledger import SqliteLedger
 
         if where is None:
             return SqliteLedger()

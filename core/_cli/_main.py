@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._errors import DualtrackError
+from .._errors import DualtrackError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ._orchestrator import Orchestrator
+    from .._app._orchestrator import Orchestrator
 
 __all__ = ["main"]
 
@@ -120,13 +120,13 @@ def _hint(exc: BaseException) -> str:
 
 
 def _orchestrator(args: argparse.Namespace) -> Orchestrator:
-    from ._orchestrator import Orchestrator
+    from .._app._orchestrator import Orchestrator
 
     return Orchestrator.from_config(args.config)
 
 
 def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from . import _cli_views as views
+    from . import _views as views
 
     cmd = args.command
     orc = _orchestrator(args)

@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from .._errors import ArgumentError
 from ._docstrings import parse_docstring
-from ._errors import ArgumentError
 
 __all__ = ["Effects", "Skill", "skill"]
 
@@ -191,8 +191,6 @@ def build_skill(plugin: str, attr: str, func: Callable[..., Any], problems: list
     Returns:
         The skill, or ``None`` when it had problems.
     """
-    from ._context import SkillContext
-
     opts = skill_options(func)
     assert opts is not None
     name = opts.name or attr
@@ -218,7 +216,8 @@ def build_skill(plugin: str, attr: str, func: Callable[..., Any], problems: list
     ctx_param: str | None = None
     for pname, param in inspect.signature(func).parameters.items():
         ann = hints.get(pname, inspect.Parameter.empty)
-        if ann is SkillContext or (pname == "ctx" and ann is inspect.Parameter.empty):
+        is_ctx = getattr(ann, "__dualtrack_context__", False)
+        if is_ctx or (pname == "ctx" and ann is inspect.Parameter.empty):
             ctx_param = pname
             continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from ._cards import ModelCard
-    from ._messages import Completion
-    from ._router import Requirements
+    from .._model._cards import ModelCard
+    from .._model._messages import Completion
+    from .._routing._router import Requirements
 
 __all__ = ["Budget", "BudgetTracker", "Budgets"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
-from ._errors import InputFileError
+from .._errors import InputFileError
 from ._xmlsafe import declares_dtd
 
 __all__ = ["PackageInfo", "atomic_write", "inspect_package"]

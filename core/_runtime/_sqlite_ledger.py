@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._model._redact import redact
 from ._ledger import UsageRow
-from ._redact import redact
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from ._cards import ModelCard
-    from ._messages import Usage
+    from .._model._cards import ModelCard
+    from .._model._messages import Usage
 
 __all__ = ["SqliteLedger", "default_ledger_path"]
 

@@ -24,17 +24,17 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._errors import BudgetExceededError, NoRouteError
+from .._errors import BudgetExceededError, NoRouteError
+from .._model._messages import Completion, CompletionRequest
+from .._model._redact import redact
 from ._execution import Attempt
-from ._messages import Completion, CompletionRequest
-from ._redact import redact
 
 if TYPE_CHECKING:
-    from ._cards import ModelCard
-    from ._context import SkillContext
-    from ._decision import RouteDecision
-    from ._orchestrator import Orchestrator
-    from ._router import Requirements
+    from .._app._context import SkillContext
+    from .._app._orchestrator import Orchestrator
+    from .._model._cards import ModelCard
+    from .._routing._decision import RouteDecision
+    from .._routing._router import Requirements
 
 __all__ = ["ShadowResult", "SkillScope", "Scopes", "call_model"]
 

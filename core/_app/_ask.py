@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from .._errors import DualtrackError
+from .._model._messages import Message
+from .._model._sensitivity import Sensitivity
+from .._plugins._skills import Skill
 from ._context import SkillContext
-from ._errors import DualtrackError
-from ._messages import Message
-from ._sensitivity import Sensitivity
-from ._skills import Skill
 
 if TYPE_CHECKING:
     from ._orchestrator import Orchestrator

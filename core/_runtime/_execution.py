@@ -1,7 +1,7 @@
 """The executor: try the router's candidates in order, with retries, breakers and deadlines.
 
 Rules 1 and 2 are applied here, to each candidate; rules 3 to 6 (circuit
-breaker, gate, retries, streaming) to each attempt, in :mod:`dualtrack._attempt`.
+breaker, gate, retries, streaming) to each attempt, in :mod:`dualtrack._runtime._attempt`.
 
 1. **Data boundary.** A candidate whose clearance is below the payload's
    sensitivity (the higher of the request's and the decision's) is never called,
@@ -24,13 +24,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from .._errors import AllAttemptsFailedError, ConnectorError, ContextLengthError
+from .._model._cards import Connector, ModelCard
+from .._model._discovery import create_connector
+from .._model._messages import Completion, CompletionRequest
+from .._routing._decision import RouteDecision
 from ._attempt import Abort, Fallback, Gate, Stream, try_model
-from ._cards import Connector, ModelCard
 from ._circuit import CircuitBreaker
-from ._decision import RouteDecision
-from ._discovery import create_connector
-from ._errors import AllAttemptsFailedError, ConnectorError, ContextLengthError
-from ._messages import Completion, CompletionRequest
 from ._retry import Attempt, RetryPolicy, backoff
 from ._telemetry import Telemetry
 

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from ._calls import unavailable
-from ._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
-from ._labels import read_sensitivity_label
-from ._messages import Completion, CompletionRequest, Message, TextCallback
-from ._router import Requirements
-from ._sensitivity import Sensitivity
+from .._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
+from .._model._messages import Completion, CompletionRequest, Message, TextCallback
+from .._model._sensitivity import Sensitivity
+from .._office._labels import read_sensitivity_label
+from .._routing._router import Requirements
+from .._runtime._gateway import unavailable
 
 if TYPE_CHECKING:
+    from .._plugins._skills import Skill
+    from .._runtime._result import ModelCall
     from ._orchestrator import Orchestrator
-    from ._result import ModelCall
-    from ._skills import Skill
 
 __all__ = ["ProgressCallback", "SkillContext", "estimate_tokens"]
 
@@ -46,6 +46,8 @@ class SkillContext:
             rises: files opened through :meth:`input_file` raise it to their label.
         calls: Every routed model call made so far.
     """
+
+    __dualtrack_context__ = True  # how @skill recognises the parameter that receives the context
 
     def __init__(
         self,

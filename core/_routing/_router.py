@@ -15,10 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._cards import ModelCard, Track
+from .._errors import NoRouteError
+from .._model._cards import ModelCard, Track
+from .._model._sensitivity import Sensitivity
 from ._decision import Rejection, RouteDecision
-from ._errors import NoRouteError
-from ._sensitivity import Sensitivity
 
 __all__ = ["Policy", "Requirements", "Router"]
 

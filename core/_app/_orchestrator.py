@@ -9,25 +9,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._budget import Budgets, BudgetTracker
-from ._calls import Scopes, ShadowCallback, call_model, unavailable
-from ._cards import ModelCard
+from .._errors import UserError
+from .._model._cards import ModelCard
+from .._model._discovery import available_plugins, load_plugin
+from .._model._messages import Completion, CompletionRequest
+from .._model._redact import register_settings
+from .._model._sensitivity import Sensitivity
+from .._model._sync import LoopThread
+from .._office._labels import LabelPolicy
+from .._plugins._registry import Plugin, PluginRegistry
+from .._plugins._skills import Skill
+from .._routing._decision import RouteDecision
+from .._routing._router import Policy, Requirements, Router
+from .._runtime._budget import Budgets, BudgetTracker
+from .._runtime._execution import Executor, RetryPolicy
+from .._runtime._gateway import Scopes, ShadowCallback, call_model, unavailable
+from .._runtime._ledger import Ledger, MemoryLedger
+from .._runtime._result import SkillResult
+from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
-from ._decision import RouteDecision
-from ._discovery import available_plugins, load_plugin
-from ._errors import UserError
-from ._execution import Executor, RetryPolicy
-from ._labels import LabelPolicy
-from ._ledger import Ledger, MemoryLedger
-from ._messages import Completion, CompletionRequest
-from ._plugins import Plugin, PluginRegistry
-from ._redact import register_settings
-from ._result import SkillResult
-from ._router import Policy, Requirements, Router
-from ._sensitivity import Sensitivity
-from ._skills import Skill
-from ._sync import LoopThread
-from ._telemetry import Telemetry
 
 __all__ = ["Orchestrator"]
 

@@ -13,8 +13,8 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from .._errors import ConfigError, UserError
 from ._cards import Connector, ModelCard
-from ._errors import ConfigError, UserError
 
 __all__ = [
     "CATALOG_GROUP",

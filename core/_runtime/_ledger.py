@@ -8,8 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
-from ._cards import ModelCard
-from ._messages import Usage
+from .._model._cards import ModelCard
+from .._model._messages import Usage
 
 __all__ = ["Ledger", "MemoryLedger", "UsageRow"]
 

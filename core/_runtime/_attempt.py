@@ -1,6 +1,6 @@
 """Calling one candidate model: its concurrency slot, its retries and each single attempt.
 
-The executor (:mod:`dualtrack._execution`) walks the router's candidates and
+The executor (:mod:`dualtrack._runtime._execution`) walks the router's candidates and
 applies rules 1 and 2 (data boundary, deadline). Each candidate is called here,
 where both are enforced again: a model below the payload's clearance is refused
 (the last line of defence, on every path, shadow calls included), and no
@@ -32,15 +32,21 @@ import logging
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from ._cards import Connector, ModelCard
-from ._errors import ConnectorError, ContentFilterError, ContextLengthError, DualtrackError, ModelTimeoutError
-from ._messages import Completion, CompletionRequest, TextCallback
-from ._redact import redact
+from .._errors import (
+    ConnectorError,
+    ContentFilterError,
+    ContextLengthError,
+    DualtrackError,
+    ModelTimeoutError,
+)
+from .._model._cards import Connector, ModelCard
+from .._model._messages import Completion, CompletionRequest, TextCallback
+from .._model._redact import redact
+from .._model._sensitivity import Sensitivity
 from ._retry import Attempt
-from ._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
-    from ._decision import RouteDecision
+    from .._routing._decision import RouteDecision
     from ._execution import Executor
 
 __all__ = ["Abort", "Fallback", "Gate", "Stream", "try_model"]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._errors import PluginError, UnknownSkillError, UserError
+from .._errors import PluginError, UnknownSkillError, UserError
 from ._skills import Skill, build_skill, skill_options
 
 __all__ = ["Plugin", "PluginRegistry", "plugin"]

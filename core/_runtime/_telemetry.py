@@ -13,7 +13,7 @@ Spans::
 ``gen_ai.request.model``, ``gen_ai.request.max_tokens``, ``gen_ai.usage.*``,
 ``gen_ai.response.finish_reasons`` and ``error.type``, plus ``dualtrack.*``
 attributes for the route. Every text that reaches a span goes through
-:func:`~dualtrack._redact.redact`.
+:func:`~dualtrack._model._redact.redact`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._redact import redact
+from .._model._redact import redact
 
 if TYPE_CHECKING:
-    from ._cards import ModelCard
-    from ._decision import RouteDecision
-    from ._messages import Completion, CompletionRequest
+    from .._model._cards import ModelCard
+    from .._model._messages import Completion, CompletionRequest
+    from .._routing._decision import RouteDecision
 
 __all__ = ["ChatSpan", "Telemetry", "gen_ai_system"]
 
@@ -135,7 +135,7 @@ class Telemetry:
         if self._tracer is None:
             from opentelemetry import trace
 
-            from . import __version__
+            from .. import __version__
 
             self._tracer = trace.get_tracer("dualtrack", __version__)
         return self._tracer

@@ -1,0 +1,1 @@
+"""The composition layer: Orchestrator, SkillContext, ask, configuration."""

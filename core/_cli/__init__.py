@@ -1,0 +1,5 @@
+"""The ``dualtrack`` command line (rich output)."""
+
+from ._main import main
+
+__all__ = ["main"]

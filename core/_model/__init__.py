@@ -1,0 +1,1 @@
+"""The vocabulary every layer shares: sensitivity, messages, model cards, redaction, entry points."""

@@ -1,0 +1,1 @@
+"""Office files: safe XML, sensitivity labels, package inspection."""

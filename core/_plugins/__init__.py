@@ -1,0 +1,1 @@
+"""Skills and plugins: ``@skill``, ``@plugin``, docstring parsing, the registry."""

@@ -1,0 +1,1 @@
+"""Routing: requirements, the router and its decisions (pure, no I/O)."""

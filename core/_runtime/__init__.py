@@ -1,0 +1,1 @@
+"""Running model calls: executor, attempts, retries, circuit breakers, budgets, ledger, telemetry."""
