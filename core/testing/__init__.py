@@ -2,8 +2,9 @@
 
 ``ScriptedConnector`` replays replies in order and records ``.calls``;
 ``FunctionConnector`` computes each reply; ``model_card`` wraps either in a card.
-The pytest plugin (enabled automatically) adds fixtures and a guard that fails
-any test reaching a non-loopback network address.
+The pytest plugin (loaded automatically) adds fixtures and a guard, opt-in, that
+fails a test reaching a non-loopback network address: the ``no_network`` fixture or
+marker, or ``dualtrack_block_network = true`` in a project's pytest configuration.
 """
 
 from __future__ import annotations
