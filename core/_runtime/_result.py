@@ -11,6 +11,7 @@ from .._model._messages import Usage
 from .._model._sensitivity import Sensitivity
 from .._routing._decision import RouteDecision
 from ._execution import Attempt
+from ._outcomes import CheckResult
 
 __all__ = ["ModelCall", "SkillResult"]
 
@@ -25,6 +26,9 @@ class ModelCall:
         model: The card that answered, or ``None`` if all failed.
         usage: Tokens used by the answer.
         cost_usd: Cost of the answer.
+        checks: The outcome of each check run on the answer (``generate_checked``).
+        check_group: Shared by the calls of one checked call (its tries), so that
+            :meth:`SkillResult.explain` can show one chain of escalation.
     """
 
     decision: RouteDecision
@@ -32,6 +36,14 @@ class ModelCall:
     model: str | None = None
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
+    checks: list[CheckResult] = field(default_factory=list)
+    check_group: int | None = None
+
+    def describe_checks(self) -> str:
+        """``model: passed`` or ``model: rejected by check <name> (<reason>)``."""
+        failed = [c for c in self.checks if not c.passed]
+        verdict = "; ".join(c.describe() for c in failed) if failed else "passed"
+        return f"{self.model or '?'}: {verdict}"
 
 
 @dataclass(slots=True)
@@ -91,12 +103,29 @@ class SkillResult:
             parts.append(f"call {i}: " + call.decision.explain())
             for a in call.attempts:
                 parts.append(f"    attempt {a.describe()}")
+            if call.checks:
+                parts.append(f"    checks {call.describe_checks()}")
+        parts += self._check_chains()
         u = self.usage
         parts.append(
             f"total: {len(self.calls)} call(s), {u.input_tokens} in / {u.output_tokens} out tokens, "
             f"${self.cost_usd:.6f}, {self.duration_s:.2f} s"
         )
         return "\n".join(parts)
+
+    def _check_chains(self) -> list[str]:
+        """One line per checked call: each model's verdict, in the order they were tried."""
+        chains: dict[int, list[ModelCall]] = {}
+        for call in self.calls:
+            if call.check_group is not None and call.checks:
+                chains.setdefault(call.check_group, []).append(call)
+        lines = []
+        for calls in chains.values():
+            text = " → ".join(c.describe_checks() for c in calls)
+            if not all(c.passed for c in calls[-1].checks):
+                text += " → no model passed the checks"
+            lines.append(f"checked: {text}")
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: value plus the full trace."""
@@ -117,6 +146,7 @@ class SkillResult:
                         {"model": a.model, "ok": a.ok, "error": a.error, "duration_s": round(a.duration_s, 4)}
                         for a in c.attempts
                     ],
+                    "checks": [o.to_dict() for o in c.checks],
                 }
                 for c in self.calls
             ],
