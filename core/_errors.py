@@ -1,15 +1,20 @@
 """The exception tree of dualtrack.
 
 Every error raised on purpose derives from :class:`DualtrackError`, and every
-message says what to do next::
+message says what to do next. What goes back to a *model* (a failed tool in
+``orc.ask``) is :meth:`DualtrackError.for_model`: the error type, a fixed
+sentence and at most field names, never input values, file text or model output::
 
     DualtrackError
     ├── UserError                  a mistake of the developer using the library
     │   ├── PluginError            a plugin or skill failed validation at registration
     │   ├── ConfigError            a configuration file or field is wrong
     │   ├── UnknownSkillError      no skill by that name ("Did you mean ...?")
-    │   └── ArgumentError          skill arguments failed validation
+    │   ├── ArgumentError          skill arguments failed validation
+    │   └── MissingDependencyError an optional dependency is not installed (names the extra)
     ├── InputFileError             a user's input file is missing, broken or hostile
+    │   ├── FileAccessError        a path outside the allowed roots, or a secret-looking file
+    │   └── OutputPathError        an output path breaks the output rule (also a UserError)
     ├── NoRouteError               no model satisfies the hard constraints
     ├── BudgetExceededError        a USD or token budget would be exceeded
     ├── AllAttemptsFailedError     every candidate model failed; lists each attempt
@@ -25,8 +30,11 @@ message says what to do next::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
+
+_NAME_CHARS = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,59}")
 
 
 class _Decision(Protocol):
@@ -52,10 +60,13 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthError",
     "DualtrackError",
+    "FileAccessError",
     "InputFileError",
     "MalformedResponseError",
+    "MissingDependencyError",
     "ModelTimeoutError",
     "NoRouteError",
+    "OutputPathError",
     "PluginError",
     "RateLimitError",
     "ServerError",
@@ -65,11 +76,27 @@ __all__ = [
 
 
 class DualtrackError(Exception):
-    """Base class of every error dualtrack raises on purpose."""
+    """Base class of every error dualtrack raises on purpose.
+
+    Attributes:
+        model_summary: A fixed, data-free sentence about this kind of error.
+        sensitivity: The sensitivity of the data the failed operation had read
+            (set by ``Orchestrator.invoke``); whoever passes anything about the
+            error on to a model must carry at least this level.
+    """
+
+    model_summary: str = "the operation failed"
+    sensitivity: str | None = None
+
+    def for_model(self) -> str:
+        """A summary safe to show a model: the error type and a fixed sentence, no data."""
+        return f"{type(self).__name__}: {self.model_summary}"
 
 
 class UserError(DualtrackError):
     """A mistake in how the library is used; the message names the fix."""
+
+    model_summary = "the request was not valid for this tool"
 
 
 class PluginError(UserError):
@@ -109,6 +136,8 @@ class ConfigError(UserError):
 class UnknownSkillError(UserError):
     """No registered skill has the requested name."""
 
+    model_summary = "there is no tool by that name; use one of the tools offered"
+
 
 class ArgumentError(UserError):
     """Arguments given to a skill do not match its schema.
@@ -122,10 +151,27 @@ class ArgumentError(UserError):
         self.skill = skill
         self.errors = list(errors)
         detail = "; ".join(f"{field}: {msg}" for field, msg in self.errors)
+        self.model_summary = _fields_summary(self.errors)
         super().__init__(
             f"invalid arguments for skill {skill!r}: {detail} "
             f"(see `dualtrack plugins` or orc.manifest() for its parameters)"
         )
+
+
+class MissingDependencyError(UserError):
+    """A plugin or connector needs an optional dependency that is not installed.
+
+    Attributes:
+        what: What cannot work, e.g. ``"plugin 'document'"``.
+        module: The module that could not be imported, e.g. ``"docx"``.
+        install: The command that installs it, e.g. ``pip install 'dualtrack[document]'``.
+    """
+
+    def __init__(self, what: str, module: str, install: str) -> None:
+        self.what = what
+        self.module = module
+        self.install = install
+        super().__init__(f"{what} is unavailable: it needs {module!r}, which is not installed; run `{install}`")
 
 
 class InputFileError(DualtrackError):
@@ -135,9 +181,42 @@ class InputFileError(DualtrackError):
         path: The offending file.
     """
 
+    model_summary = "the file is missing, of the wrong type, or unsafe to open; nothing was changed"
+
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class FileAccessError(InputFileError):
+    """A path lies outside the roots the host allows, or looks like a secret.
+
+    Attributes:
+        path: The resolved path that was refused.
+        reason: ``"outside-roots"``, ``"secret"`` or ``"not-confirmed"``.
+    """
+
+    model_summary = (
+        "that path is outside the folders this application may use, or is a protected file; "
+        "nothing was read or written. Ask the user for a file inside the workspace"
+    )
+
+    def __init__(self, path: str, message: str, *, reason: str) -> None:
+        self.reason = reason
+        super().__init__(path, message)
+
+
+class OutputPathError(InputFileError, UserError):
+    """An output path breaks the output rule; nothing was written.
+
+    The rule: next to the input by default, never over the input unless
+    ``in_place=True``, never through a symbolic link, inside the allowed roots.
+    """
+
+    model_summary = (
+        "the output path cannot be used (it would overwrite the input, is a link, or "
+        "contradicts in_place); nothing was written"
+    )
 
 
 class NoRouteError(DualtrackError):
@@ -146,6 +225,8 @@ class NoRouteError(DualtrackError):
     Attributes:
         decision: The full routing decision, with a rejection for every model.
     """
+
+    model_summary = "no model may take this request under the current policy"
 
     def __init__(self, decision: _Decision) -> None:
         self.decision = decision
@@ -159,6 +240,8 @@ class BudgetExceededError(DualtrackError):
         decision: The routing decision, whose rejections name each budget.
     """
 
+    model_summary = "a usage budget would be exceeded; try again later or ask for less"
+
     def __init__(self, message: str, decision: _Decision | None = None) -> None:
         self.decision = decision
         super().__init__(message)
@@ -170,6 +253,8 @@ class AllAttemptsFailedError(DualtrackError):
     Attributes:
         attempts: Each attempt made, in order, with its model, error and duration.
     """
+
+    model_summary = "every model that could take the request failed"
 
     def __init__(self, attempts: Sequence[_Attempt]) -> None:
         self.attempts = list(attempts)
@@ -190,6 +275,7 @@ class ConnectorError(DualtrackError):
     """
 
     retryable: bool = False
+    model_summary = "a model call failed"
 
     def __init__(
         self,
@@ -246,4 +332,13 @@ class ModelTimeoutError(ConnectorError):
 class MalformedResponseError(ConnectorError):
     """The reply could not be parsed or did not match the requested schema."""
 
+    model_summary = "a model's reply could not be used (not valid for the expected format)"
+
     retryable = True
+
+
+def _fields_summary(errors: Sequence[tuple[str, str]]) -> str:
+    """Name the fields of an argument error, never its values or messages."""
+    fields = sorted({f for f, _ in errors if _NAME_CHARS.fullmatch(f)})
+    named = f" ({', '.join(fields)})" if fields else ""
+    return f"the arguments do not match the tool's parameter schema{named}; check each field's type"
