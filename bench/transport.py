@@ -31,18 +31,14 @@ import argparse
 import asyncio
 import cProfile
 import json
-import os
 import pstats
 import statistics
-import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
+from _stub import Call, drive, pin_client, start_server
+from _stub import measure as time_calls  # bench/ is sys.path[0] when run as a script
 
 from dualtrack import (
     Completion,
@@ -60,7 +56,6 @@ from dualtrack.connectors.openai import OpenAIConnector
 CONCURRENCY = (1, 8, 64)
 TARGET_MS = 0.6
 PAYLOAD = {"model": "bench-model", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 8}
-Call = Callable[[], Awaitable[Any]]
 
 
 @plugin("bench", description="Benchmark skills.")
@@ -237,51 +232,14 @@ CONTENDERS: list[type[Contender]] = [
 # -- measuring ------------------------------------------------------------------------------
 
 
-async def drive(call: Call, calls: int, concurrency: int) -> None:
-    todo = iter(range(calls))
-
-    async def worker() -> None:
-        for _ in todo:
-            await call()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-
-
 async def measure(kind: type[Contender], base_url: str, concurrency: int, calls: int) -> tuple[float, float]:
     """(calls per second, client CPU ms per call) of one run."""
     contender = kind(base_url)
     call = await contender.open()
     try:
-        await drive(call, max(200, concurrency * 4), concurrency)  # warm up pools and caches
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        await drive(call, calls, concurrency)
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        return await time_calls(call, calls, concurrency)
     finally:
         await contender.close()
-    return calls / wall, cpu / calls * 1000
-
-
-def start_server(cpu: int | None) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, str(Path(__file__).with_name("_chat_server.py"))]
-    if cpu is not None:
-        cmd += ["--cpu", str(cpu)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise SystemExit(f"benchmark server did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{line.split()[1]}/v1"
-
-
-def pin_client() -> tuple[int | None, str]:
-    if not hasattr(os, "sched_getaffinity"):
-        return None, "no CPU pinning on this platform"
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return None, f"only CPU {cpus} available: client and server share it"
-    os.sched_setaffinity(0, {cpus[0]})
-    return cpus[1], f"client pinned to CPU {cpus[0]}, server to CPU {cpus[1]}"
 
 
 async def run(args: argparse.Namespace, base_url: str) -> dict[tuple[str, int], tuple[float, float]]:
