@@ -13,11 +13,13 @@ stores the label of a document as custom document properties in
     MSIP_Label_<guid>_ContentBits  "0"
 
 Newer files also carry ``docMetadata/LabelInfo.xml`` (label ids only, no names).
+Both parts are found through the package relationships, resolved as the OPC
+specification says (relative targets, ``..``, percent-encoding, any case).
 
-Everything fails closed: a label we cannot name, a part we cannot parse, an XML
-part declaring a DTD, an oversized part, or an encrypted (rights-protected)
-Office file all map to the policy's default level, ``confidential`` unless
-configured.
+Everything fails closed: a label we cannot name, a properties part that a
+relationship names but that is missing, unreadable or unparseable, an XML part
+declaring a DTD, an oversized part, or an encrypted (rights-protected) Office
+file all map to the policy's default level, ``confidential`` unless configured.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -32,15 +35,16 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .._model._sensitivity import Sensitivity
+from ._partnames import PartIndex, rels_part_for, resolve_target
 from ._xmlsafe import declares_dtd
 
 __all__ = ["DEFAULT_LABEL_NAMES", "LabelPolicy", "read_sensitivity_label"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_PROPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
-_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
-_LABELINFO_REL = "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels"
+_CUSTOM_KIND = "customproperties"  # .../relationships/custom-properties (strict: customProperties)
+_LABELINFO_KIND = "classificationlabels"  # http://schemas.microsoft.com/office/2020/02/relationships/...
+_CUSTOM_DEFAULT = "docProps/custom.xml"
+_LABELINFO_DEFAULT = "docMetadata/LabelInfo.xml"
 _MSIP = re.compile(r"^MSIP_Label_\{?([0-9a-fA-F-]{36})\}?_(\w+)$")
 _OFFICE = (".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".xltx", ".xltm", ".pptx", ".pptm")
 _MAX_PART = 2 << 20
@@ -161,23 +165,34 @@ def read_sensitivity_label(path: str | Path, policy: LabelPolicy | None = None) 
     try:
         with zipfile.ZipFile(p) as zf:
             return _labels_in(zf, policy)
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, ValueError):
-        return policy.default
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        KeyError,
+        RuntimeError,
+        ValueError,
+        NotImplementedError,
+    ):
+        return policy.default  # a package we cannot read through may hide a label: fail closed
 
 
 def _labels_in(zf: zipfile.ZipFile, policy: LabelPolicy) -> Sensitivity | None:
-    infos = {i.filename: i for i in zf.infolist()}
-    targets = _package_targets(zf, infos)
-    custom_name = targets.get(_CUSTOM_REL, "docProps/custom.xml")
-    info_name = targets.get(_LABELINFO_REL, "docMetadata/LabelInfo.xml")
+    index = PartIndex(zf)
+    found = _property_parts(zf, index)
+    if found is None:
+        return policy.default
+    custom_parts, info_parts = found
     levels: list[Sensitivity] = []
-    custom = _read_part(zf, infos, custom_name)
-    if custom is not None:
-        root = _parse(custom)
+    for info in custom_parts:
+        root = _parse(_read_part(zf, info))
         if root is None:
             return policy.default
         labels: dict[str, dict[str, str]] = {}
-        for prop in root.iter(f"{_PROPS_NS}property"):
+        for prop in root.iter():
+            if _local(prop.tag) != "property":
+                continue
             m = _MSIP.match(prop.get("name", ""))
             if m:
                 value = "".join(t for el in prop for t in el.itertext()).strip()
@@ -185,13 +200,12 @@ def _labels_in(zf: zipfile.ZipFile, policy: LabelPolicy) -> Sensitivity | None:
         for gid, fields in labels.items():
             if fields.get("enabled", "true").lower() != "false":
                 levels.append(policy.level(gid, fields.get("name")))
-    info = _read_part(zf, infos, info_name)
-    if info is not None:
-        root = _parse(info)
+    for info in info_parts:
+        root = _parse(_read_part(zf, info))
         if root is None:
             return policy.default
         for el in root.iter():
-            if el.tag.rsplit("}", 1)[-1] != "label":
+            if _local(el.tag) != "label":
                 continue
             if el.get("removed", "0") in ("1", "true") or el.get("enabled", "1") in ("0", "false"):
                 continue
@@ -199,31 +213,67 @@ def _labels_in(zf: zipfile.ZipFile, policy: LabelPolicy) -> Sensitivity | None:
     return max(levels) if levels else None
 
 
-def _package_targets(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[str, str]:
-    data = _read_part(zf, infos, "_rels/.rels")
-    root = _parse(data) if data is not None else None
-    if root is None:
-        return {}
-    out: dict[str, str] = {}
-    for rel in root.iter(f"{_RELS_NS}Relationship"):
-        target = rel.get("Target", "").lstrip("/")
-        if target and rel.get("TargetMode") != "External":
-            out[rel.get("Type", "")] = target
-    return out
+def _property_parts(
+    zf: zipfile.ZipFile, index: PartIndex
+) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]] | None:
+    """The custom-properties and label-info parts, or ``None`` when one cannot be found (fail closed).
+
+    Parts are found through the package relationships, resolved the OPC way;
+    without a relationship of a kind, its conventional part name is read if present.
+    """
+    custom: list[zipfile.ZipInfo] = []
+    label_info: list[zipfile.ZipInfo] = []
+    linked = {_CUSTOM_KIND: False, _LABELINFO_KIND: False}
+    rels_infos = index.find(rels_part_for(""))
+    for rels_info in rels_infos:
+        root = _parse(_read_part(zf, rels_info))
+        if root is None:
+            return None
+        for rel in root.iter():
+            if _local(rel.tag) != "Relationship":
+                continue
+            kind = _rel_kind(rel.get("Type", ""))
+            if kind not in linked:
+                continue
+            linked[kind] = True
+            name = resolve_target("", rel.get("Target", ""))
+            parts = index.find(name) if name and rel.get("TargetMode", "Internal") != "External" else []
+            if not parts:
+                return None  # a label part we were pointed at but cannot see
+            (custom if kind == _CUSTOM_KIND else label_info).extend(parts)
+    if not linked[_CUSTOM_KIND]:
+        custom.extend(index.find(_CUSTOM_DEFAULT))
+    if not linked[_LABELINFO_KIND]:
+        label_info.extend(index.find(_LABELINFO_DEFAULT))
+    return _unique(custom), _unique(label_info)
 
 
-def _read_part(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str) -> bytes | None:
-    info = infos.get(name)
-    if info is None:
-        return None
+def _unique(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    seen: dict[int, zipfile.ZipInfo] = {}
+    for info in infos:
+        seen.setdefault(id(info), info)
+    return list(seen.values())
+
+
+def _rel_kind(rel_type: str) -> str:
+    """A relationship type's last segment, case-folded without dashes (transitional and strict agree)."""
+    return rel_type.strip().rstrip("/").rsplit("/", 1)[-1].casefold().replace("-", "")
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
     if info.file_size > _MAX_PART:
-        return b"<!DOCTYPE oversized>"  # treated like any unreadable part: fail closed
+        return None  # treated like any unreadable part: fail closed
     with zf.open(info) as part:
-        return part.read(_MAX_PART + 1)
+        data = part.read(_MAX_PART + 1)
+    return None if len(data) > _MAX_PART else data
 
 
-def _parse(data: bytes) -> ElementTree.Element | None:
-    if declares_dtd(io.BytesIO(data)):
+def _parse(data: bytes | None) -> ElementTree.Element | None:
+    if data is None or declares_dtd(io.BytesIO(data)):
         return None
     try:
         return ElementTree.fromstring(data)

@@ -10,7 +10,26 @@ from __future__ import annotations
 from typing import IO
 from xml.parsers import expat
 
-__all__ = ["declares_dtd"]
+__all__ = ["declares_dtd", "looks_like_xml"]
+
+_BOMS = (b"\xef\xbb\xbf", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
+_EBCDIC_XML = b"\x4c\x6f\xa7\x94"  # "<?xm" in EBCDIC, which libxml2 reads
+
+
+def looks_like_xml(head: bytes) -> bool:
+    """Whether a part's first bytes look like XML, whatever its name or declared type.
+
+    After a byte-order mark, whitespace and NUL bytes (UTF-16/32 without a BOM),
+    a part that starts with ``<`` is XML (``<?xml``, ``<!DOCTYPE``, ``<!--`` or a
+    root element), and so is EBCDIC ``<?xml``. Such parts get the DTD check.
+    """
+    if head.startswith(_EBCDIC_XML):
+        return True
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    return head.lstrip(b" \t\r\n\x00").startswith(b"<")
 
 
 class _RootReached(Exception):
