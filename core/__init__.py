@@ -27,6 +27,7 @@ from ._errors import (
     DualtrackError,
     InputFileError,
     MalformedResponseError,
+    MissingDependencyError,
     ModelTimeoutError,
     NoRouteError,
     PluginError,
@@ -38,11 +39,13 @@ from ._errors import (
 from ._model._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
+    from ._app._checked import CheckedReply
     from ._app._config import Config, load_config
     from ._app._context import SkillContext, estimate_tokens
     from ._app._orchestrator import Orchestrator
     from ._model._cards import Connector, ModelCard, StreamingConnector, Track
     from ._model._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
+    from ._model._redact import Redactor
     from ._office._labels import LabelPolicy, read_sensitivity_label
     from ._office._package import PackageInfo, atomic_write, inspect_package
     from ._plugins._registry import Plugin, plugin
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
     from ._runtime._execution import Attempt, RetryPolicy
     from ._runtime._gateway import ShadowResult
     from ._runtime._ledger import Ledger, MemoryLedger, UsageRow
+    from ._runtime._outcomes import CheckContext, CheckedAttempt, CheckFailedError, CheckResult, CheckStage
     from ._runtime._result import ModelCall, SkillResult
     from ._runtime._sqlite_ledger import SqliteLedger
 
@@ -68,6 +72,12 @@ __all__ = [
     "BudgetExceededError",
     "Budgets",
     "Candidate",
+    "CheckContext",
+    "CheckFailedError",
+    "CheckResult",
+    "CheckStage",
+    "CheckedAttempt",
+    "CheckedReply",
     "CircuitBreaker",
     "Completion",
     "CompletionRequest",
@@ -84,6 +94,7 @@ __all__ = [
     "MalformedResponseError",
     "MemoryLedger",
     "Message",
+    "MissingDependencyError",
     "ModelCall",
     "ModelCard",
     "ModelTimeoutError",
@@ -94,6 +105,7 @@ __all__ = [
     "PluginError",
     "Policy",
     "RateLimitError",
+    "Redactor",
     "Rejection",
     "Requirements",
     "RetryPolicy",
@@ -132,6 +144,12 @@ _LAZY: dict[str, str] = {
     "Budget": "_runtime._budget",
     "Budgets": "_runtime._budget",
     "Candidate": "_routing._decision",
+    "CheckContext": "_runtime._outcomes",
+    "CheckFailedError": "_runtime._outcomes",
+    "CheckResult": "_runtime._outcomes",
+    "CheckStage": "_runtime._outcomes",
+    "CheckedAttempt": "_runtime._outcomes",
+    "CheckedReply": "_app._checked",
     "CircuitBreaker": "_runtime._circuit",
     "Completion": "_model._messages",
     "CompletionRequest": "_model._messages",
@@ -147,6 +165,7 @@ _LAZY: dict[str, str] = {
     "PackageInfo": "_office._package",
     "Plugin": "_plugins._registry",
     "Policy": "_routing._router",
+    "Redactor": "_model._redact",
     "Rejection": "_routing._decision",
     "Requirements": "_routing._router",
     "RetryPolicy": "_runtime._execution",

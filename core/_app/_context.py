@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
@@ -11,16 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 
-from .._errors import InputFileError, MalformedResponseError, NoRouteError, UserError
+from .._errors import InputFileError, MalformedResponseError, NoRouteError, OutputPathError, UserError
 from .._model._messages import Completion, CompletionRequest, Message, TextCallback
 from .._model._sensitivity import Sensitivity
 from .._office._labels import read_sensitivity_label
 from .._routing._router import Requirements
 from .._runtime._gateway import unavailable
+from ._checked import MISSING
+from ._paths import FileAccess, resolve_input, resolve_output
 
 if TYPE_CHECKING:
     from .._plugins._skills import Skill
+    from .._runtime._outcomes import Check
     from .._runtime._result import ModelCall
+    from ._checked import CheckedReply, EscalationPrompt, Feedback
     from ._orchestrator import Orchestrator
 
 __all__ = ["ProgressCallback", "SkillContext", "estimate_tokens"]
@@ -42,8 +47,6 @@ class SkillContext:
 
     Attributes:
         skill: The running skill.
-        sensitivity: The sensitivity of the data this call carries. It only
-            rises: files opened through :meth:`input_file` raise it to their label.
         calls: Every routed model call made so far.
     """
 
@@ -55,22 +58,41 @@ class SkillContext:
         skill: Skill,
         sensitivity: Sensitivity,
         progress: ProgressCallback | None = None,
+        *,
+        files: FileAccess | None = None,
     ) -> None:
         self._orc = orchestrator
         self.skill = skill
-        self.sensitivity = sensitivity
+        self._sensitivity = sensitivity
+        self._files = files or orchestrator.files.access()
         self._progress = progress
         self.calls: list[ModelCall] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- data boundary ------------------------------------------------------------
 
+    @property
+    def sensitivity(self) -> Sensitivity:
+        """The sensitivity of the data this call carries.
+
+        It only rises: files opened through :meth:`input_file` raise it to their
+        label, and :meth:`raise_sensitivity` raises it; nothing lowers it.
+        """
+        return self._sensitivity
+
+    @sensitivity.setter
+    def sensitivity(self, value: object) -> None:
+        raise UserError(
+            "ctx.sensitivity cannot be assigned (it only ever rises); "
+            "call ctx.raise_sensitivity(level) to raise it"
+        )
+
     def raise_sensitivity(self, level: Sensitivity | str) -> Sensitivity:
         """Raise the call's sensitivity to at least ``level`` (never lowers it)."""
         lvl = Sensitivity.parse(level)
-        if lvl > self.sensitivity:
-            self.sensitivity = lvl
-        return self.sensitivity
+        if lvl > self._sensitivity:
+            self._sensitivity = lvl
+        return self._sensitivity
 
     def input_file(self, path: str | Path, *, suffixes: Iterable[str] = ()) -> Path:
         """Check a user's input file and let its sensitivity label govern routing.
@@ -83,9 +105,11 @@ class SkillContext:
             The resolved path.
 
         Raises:
+            FileAccessError: When it lies outside the allowed roots (and its caller
+                did not approve it), or looks like a credential file.
             InputFileError: When it is missing, a directory, or of the wrong type.
         """
-        p = Path(path).expanduser()
+        p = self._files.check(resolve_input(path))
         allowed = tuple(s.lower() for s in suffixes)
         if allowed and p.suffix.lower() not in allowed:
             raise InputFileError(
@@ -98,7 +122,61 @@ class SkillContext:
         label = read_sensitivity_label(p, self._orc.labels)
         if label is not None:
             self.raise_sensitivity(label)
-        return p.resolve()
+        return p
+
+    def output_path(
+        self,
+        input: str | Path,
+        suffix: str,
+        output: str | Path | None = None,
+        in_place: bool = False,
+    ) -> Path:
+        """Where a skill writes its result: the one output rule.
+
+        Next to the input by default (``report.docx`` with suffix ``"edited"`` gives
+        ``report.edited.docx``); never the input itself unless ``in_place=True``;
+        inside the allowed roots; never through a symbolic link. Write the file with
+        :func:`~dualtrack.atomic_write`. An existing file at the output (not the
+        input) is replaced.
+
+        Args:
+            input: The file the result is derived from.
+            suffix: The tag put before the input's extension in the default name.
+            output: The caller's output path, if any.
+            in_place: Write over the input (only when the caller asked for it).
+
+        Returns:
+            The resolved target path.
+
+        Raises:
+            OutputPathError: When the output is the input without ``in_place``, both
+                are given and differ, it is a folder, or it is a symbolic link.
+            FileAccessError: When it lies outside the allowed roots.
+        """
+        src = resolve_input(input)
+        if in_place:
+            if output is not None and resolve_output(output) != src:
+                raise OutputPathError(str(output), "give either output or in_place=True, not both")
+            return self._files.check(src, verb="write")
+        if output is not None and str(output) != "":
+            target = resolve_output(output)
+        else:
+            tag = suffix.strip(".")
+            target = src.with_name(f"{src.stem}.{tag}{src.suffix}" if tag else f"{src.name}.out")
+        if target.is_symlink():
+            raise OutputPathError(
+                str(target),
+                "is a symbolic link; outputs are never written through links: remove it or pick a new name",
+            )
+        if target.is_dir():
+            raise OutputPathError(str(target), "is a folder; give a file path for the output")
+        if target == src or (target.exists() and src.exists() and os.path.samefile(target, src)):
+            raise OutputPathError(
+                str(target), "the output would overwrite the input; pass in_place=True to allow it"
+            )
+        if output is None and self._files.allowed(src) and not self._files.roots.is_secret(target):
+            return target  # next to an input this call may use
+        return self._files.check(target, verb="write")
 
     # -- what happened so far ----------------------------------------------------------
 
@@ -271,7 +349,7 @@ class SkillContext:
                 try:
                     return validate(_parse_json(done.text))
                 except (ValueError, ValidationError) as exc:
-                    last_error = str(exc)[:800]
+                    last_error = reply_problems(exc)[:800]
                     if repair == 0:
                         history += [
                             Message.assistant(done.text[:_ECHO_CHARS]),
@@ -283,6 +361,77 @@ class SkillContext:
             if done.model_card:
                 excluded.add(done.model_card)
         raise MalformedResponseError(f"no model produced valid JSON for the schema: {last_error}")
+
+    async def generate_checked(
+        self,
+        prompt: str | Sequence[Message],
+        *,
+        checks: Iterable[Check] = (),
+        schema: Any = None,
+        source: str = "",
+        feedback: bool | Feedback = True,
+        escalate_requires: Iterable[str] = (),
+        escalate_prompt: EscalationPrompt | None = None,
+        max_models: int = 2,
+        first: Completion | None = None,
+        fallback: Any = MISSING,
+        **kw: Any,
+    ) -> CheckedReply:
+        """Make a routed call whose reply must pass ``checks``; feed back, escalate or fall back.
+
+        The reply goes through the checks in order (a ``schema`` check first), which
+        stop at the first failure. A failed reply is sent back once with the reasons
+        (``feedback``); if that fails too, the next qualifying model is asked,
+        excluding every model tried, within the same sensitivity boundary. Every
+        outcome is kept on the call's :class:`~dualtrack.ModelCall` and shown by
+        ``SkillResult.explain()``.
+
+        Args:
+            prompt: A user prompt, or the full list of messages.
+            checks: Callables ``(reply_text, CheckContext) -> CheckResult`` (sync or
+                async), e.g. from :mod:`dualtrack.checks`; a check may parse the reply
+                into a value, which later checks see as ``context.value``.
+            schema: Require JSON valid for this pydantic type or JSON Schema dict
+                (constrained output where the model supports it; checked first).
+            source: The text the reply must stay faithful to (given to the checks).
+            feedback: Send the failure back once (``True``), never (``False``), or a
+                function building that message from the failed try (``None`` skips it).
+            escalate_requires: Extra tags the escalated call requires (e.g. ``["reasoning"]``).
+            escalate_prompt: Builds the escalated model's prompt from the failed tries
+                (default: the original prompt).
+            max_models: Most distinct models to ask (the first one included).
+            first: A reply already obtained for this request, checked as the first try.
+            fallback: Returned (``fell_back=True``) when no reply passes; without it,
+                :class:`~dualtrack.CheckFailedError` is raised.
+            **kw: Passed to :meth:`generate` (``system``, ``requires``, ``max_tokens`` ...).
+
+        Returns:
+            The accepted reply, its parsed value, the model, and every try's outcomes.
+
+        Raises:
+            CheckFailedError: When no reply passed and no fallback was given.
+            NoRouteError: When no model qualifies for the first call.
+        """
+        from ._checked import run_checked
+
+        return await run_checked(
+            self,
+            prompt,
+            checks=checks,
+            schema=schema,
+            source=source,
+            feedback=feedback,
+            escalate_requires=escalate_requires,
+            escalate_prompt=escalate_prompt,
+            max_models=max_models,
+            first=first,
+            fallback=fallback,
+            generate=kw,
+        )
+
+    def generate_checked_sync(self, prompt: str | Sequence[Message], **kw: Any) -> CheckedReply:
+        """:meth:`generate_checked` for synchronous skills."""
+        return self._run_sync(self.generate_checked(prompt, **kw))
 
     # -- sync skills --------------------------------------------------------------
 
@@ -315,14 +464,32 @@ def _schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
     def validate(data: Any) -> Any:
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         if errors:
-            problems = [
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:5]
+            problems = [  # schema keywords only: e.message would quote the reply
+                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: fails the schema's "
+                f"{e.validator!r} rule ({str(e.validator_value)[:80]})"
+                for e in errors[:5]
             ]
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
             raise ValueError("; ".join(problems) + more)
         return data
 
     return validate
+
+
+def reply_problems(exc: ValueError | ValidationError) -> str:
+    """What is wrong with a reply, by field and rule, without quoting the reply.
+
+    Pydantic's own text embeds the offending ``input_value``, i.e. a model's reply
+    about the data; this text goes back to models and into errors, so it does not.
+    """
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)[:5]
+        ]
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        return f"{exc.error_count()} validation error(s): " + "; ".join(problems) + more
+    return str(exc)
 
 
 def _parse_json(text: str) -> Any:
@@ -332,4 +499,4 @@ def _parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .._errors import DualtrackError
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class CheckStage(str, Enum):
+class CheckStage(StrEnum):
     """Which try of a checked call a reply came from."""
 
     INITIAL = "initial"
