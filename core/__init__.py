@@ -25,11 +25,13 @@ from ._errors import (
     ContentFilterError,
     ContextLengthError,
     DualtrackError,
+    FileAccessError,
     InputFileError,
     MalformedResponseError,
     MissingDependencyError,
     ModelTimeoutError,
     NoRouteError,
+    OutputPathError,
     PluginError,
     RateLimitError,
     ServerError,
@@ -43,11 +45,14 @@ if TYPE_CHECKING:
     from ._app._config import Config, load_config
     from ._app._context import SkillContext, estimate_tokens
     from ._app._orchestrator import Orchestrator
+    from ._app._paths import FileRoots, InputPath, OutputPath, PathRole
     from ._model._cards import Connector, ModelCard, StreamingConnector, Track
     from ._model._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
     from ._model._redact import Redactor
+    from ._office._atomic import atomic_write
     from ._office._labels import LabelPolicy, read_sensitivity_label
-    from ._office._package import PackageInfo, atomic_write, inspect_package
+    from ._office._package import PackageInfo, inspect_package
+    from ._plugins._prompting import data_block
     from ._plugins._registry import Plugin, plugin
     from ._plugins._skills import Skill, skill
     from ._routing._decision import Candidate, Rejection, RouteDecision
@@ -88,7 +93,10 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthError",
     "DualtrackError",
+    "FileAccessError",
+    "FileRoots",
     "InputFileError",
+    "InputPath",
     "LabelPolicy",
     "Ledger",
     "MalformedResponseError",
@@ -100,7 +108,10 @@ __all__ = [
     "ModelTimeoutError",
     "NoRouteError",
     "Orchestrator",
+    "OutputPath",
+    "OutputPathError",
     "PackageInfo",
+    "PathRole",
     "Plugin",
     "PluginError",
     "Policy",
@@ -128,6 +139,7 @@ __all__ = [
     "UserError",
     "__version__",
     "atomic_write",
+    "data_block",
     "estimate_tokens",
     "inspect_package",
     "load_config",
@@ -162,6 +174,10 @@ _LAZY: dict[str, str] = {
     "ModelCall": "_runtime._result",
     "ModelCard": "_model._cards",
     "Orchestrator": "_app._orchestrator",
+    "FileRoots": "_app._paths",
+    "InputPath": "_app._paths",
+    "OutputPath": "_app._paths",
+    "PathRole": "_app._paths",
     "PackageInfo": "_office._package",
     "Plugin": "_plugins._registry",
     "Policy": "_routing._router",
@@ -182,7 +198,8 @@ _LAZY: dict[str, str] = {
     "Track": "_model._cards",
     "Usage": "_model._messages",
     "UsageRow": "_runtime._ledger",
-    "atomic_write": "_office._package",
+    "atomic_write": "_office._atomic",
+    "data_block": "_plugins._prompting",
     "estimate_tokens": "_app._context",
     "inspect_package": "_office._package",
     "load_config": "_app._config",

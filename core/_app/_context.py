@@ -390,7 +390,8 @@ class SkillContext:
             prompt: A user prompt, or the full list of messages.
             checks: Callables ``(reply_text, CheckContext) -> CheckResult`` (sync or
                 async), e.g. from :mod:`dualtrack.checks`; a check may parse the reply
-                into a value, which later checks see as ``context.value``.
+                into a value, which later checks see as ``context.value`` (a string value
+                is the cleaned reply: later checks get it as their text).
             schema: Require JSON valid for this pydantic type or JSON Schema dict
                 (constrained output where the model supports it; checked first).
             source: The text the reply must stay faithful to (given to the checks).

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._errors import UserError
+from .._errors import DualtrackError, MissingDependencyError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
 from .._model._discovery import available_plugins, load_plugin
 from .._model._messages import Completion, CompletionRequest
-from .._model._redact import register_settings
+from .._model._redact import Redactor
 from .._model._sensitivity import Sensitivity
 from .._model._sync import LoopThread
 from .._office._labels import LabelPolicy
@@ -28,6 +28,7 @@ from .._runtime._ledger import Ledger, MemoryLedger
 from .._runtime._result import SkillResult
 from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
+from ._paths import FileRoots, bind_paths
 
 __all__ = ["Orchestrator"]
 
@@ -57,6 +58,12 @@ class Orchestrator:
             its model calls, in the background, for comparison. A shadow model
             must pass the same hard constraints (clearance first) or it is skipped.
         on_shadow: Receives each :class:`~dualtrack.ShadowResult`.
+        roots: Folders skills may read and write (default: the working directory).
+            A model-chosen path outside them is refused; a path outside them in a
+            direct :meth:`invoke` is asked of ``confirm`` when there is one (see
+            :class:`~dualtrack.FileRoots`).
+        allow_secrets: Secret-looking files or folders (``~/.ssh``, ``*.pem``, ``.env``
+            ...) skills may read anyway; none by default.
     """
 
     def __init__(
@@ -75,6 +82,8 @@ class Orchestrator:
         tracer: Any = None,
         shadow: Mapping[str, Sequence[str]] | None = None,
         on_shadow: ShadowCallback | None = None,
+        roots: Iterable[str | Path] | None = None,
+        allow_secrets: Iterable[str] = (),
     ) -> None:
         cards = list(models)
         names = [c.name for c in cards]
@@ -83,8 +92,12 @@ class Orchestrator:
             raise UserError(f"model names must be unique; duplicated: {', '.join(dupes)}")
         self.policy = policy or Policy()
         self.router = Router(cards, self.policy)
-        self.telemetry = Telemetry(tracer)
-        self.executor = Executor(self.router.cards, retry, telemetry=self.telemetry)
+        self.redactor = Redactor()  # masks the catalog's secrets in logs, spans, errors, attempts
+        for card in cards:
+            self.redactor.add_settings(card.settings)
+        self.redactor.install()  # the `dualtrack` logger, while this orchestrator lives
+        self.telemetry = Telemetry(tracer, redactor=self.redactor)
+        self.executor = Executor(self.router.cards, retry, telemetry=self.telemetry, redactor=self.redactor)
         self.labels = labels or LabelPolicy()
         self.default_sensitivity = Sensitivity.parse(default_sensitivity)
         self.ledger: Ledger = ledger or MemoryLedger()
@@ -96,19 +109,20 @@ class Orchestrator:
             raise UserError(f"shadow names unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
         self.on_shadow = on_shadow
         self._scopes = Scopes(self)
-        for card in cards:
-            register_settings(card.settings)
         self.on_progress = on_progress
         self.confirm = confirm
+        self.files = FileRoots(roots, allow_secrets=allow_secrets)
         self._sync = LoopThread()
         self.registry = PluginRegistry()
         self.plugin_errors: dict[str, str] = {}
+        self._plugin_failures: dict[str, UserError] = {}
         if plugins is None:
             for name in available_plugins():
                 try:
                     self.add_plugin(name)
                 except UserError as exc:  # one broken installed plugin must not stop the rest
                     self.plugin_errors[name] = str(exc)
+                    self._plugin_failures[name] = exc
                     _log.warning("skipping installed plugin %r: %s", name, exc)
         else:
             for obj in plugins:
@@ -163,8 +177,19 @@ class Orchestrator:
     # -- introspection ------------------------------------------------------------
 
     def skill(self, name: str) -> Skill:
-        """Look a skill up by ``plugin.skill`` (raises with suggestions)."""
-        return self.registry.get(name)
+        """Look a skill up by ``plugin.skill`` (raises with suggestions).
+
+        Raises:
+            MissingDependencyError: The skill's plugin is installed but its extra is not.
+            UnknownSkillError: No such skill.
+        """
+        try:
+            return self.registry.get(name)
+        except UnknownSkillError:
+            failure = self._plugin_failures.get(name.partition(".")[0])
+            if isinstance(failure, MissingDependencyError):
+                raise MissingDependencyError(failure.what, failure.module, failure.install) from None
+            raise
 
     def tools(self) -> list[dict[str, Any]]:
         """OpenAI tool definitions for every skill."""
@@ -183,7 +208,7 @@ class Orchestrator:
         requires: Iterable[str] = (),
     ) -> RouteDecision:
         """Dry-run the routing of a skill's model call (no model is called)."""
-        s = self.registry.get(skill)
+        s = self.skill(skill)
         req = Requirements(
             requires=s.requires.union(requires),
             prefers=s.prefers,
@@ -219,19 +244,32 @@ class Orchestrator:
         Returns:
             The skill's value plus every model call's decision and attempts.
         """
-        s = self.registry.get(name)
+        s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
+        confirm = self.confirm
+        values, files = bind_paths(
+            s,
+            values,
+            self.files,
+            model_chosen=False,
+            confirm=(lambda resolved: confirm(s, dict(resolved))) if confirm else None,
+        )
         level = self.sensitivity_of(sensitivity)
-        ctx = SkillContext(self, s, level, on_progress or self.on_progress)
+        ctx = SkillContext(self, s, level, on_progress or self.on_progress, files=files)
         if s.ctx_param:
             values[s.ctx_param] = ctx
         start = time.perf_counter()
-        async with self._scopes.enter(ctx):
-            if s.is_async:
-                value = await s.func(**values)
-            else:
-                ctx._loop = asyncio.get_running_loop()
-                value = await asyncio.to_thread(s.func, **values)
+        try:
+            async with self._scopes.enter(ctx):
+                if s.is_async:
+                    value = await s.func(**values)
+                else:
+                    ctx._loop = asyncio.get_running_loop()
+                    value = await asyncio.to_thread(s.func, **values)
+        except DualtrackError as exc:  # the error carries the level of what the skill had read
+            carried = Sensitivity.parse(exc.sensitivity) if exc.sensitivity else ctx.sensitivity
+            exc.sensitivity = max(carried, ctx.sensitivity)
+            raise
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 
     def invoke_sync(
@@ -263,10 +301,20 @@ class Orchestrator:
 
     async def ask(
         self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None
-    ) -> str:
+    ) -> SkillResult:
         """Let a model answer ``prompt``, calling skills as tools when it wants.
 
-        Write skills chosen by the model run only when ``confirm`` approves them.
+        Write skills chosen by the model run only when ``confirm`` approves them,
+        and a path outside the roots is refused. Whatever a tool read (or failed
+        on) raises the conversation's sensitivity before its outcome goes back
+        to the model.
+
+        Returns:
+            A result whose value is the answer text, with every model call (the
+            tools' included) and the sensitivity the conversation ended with.
+
+        Raises:
+            NoRouteError: When no model cleared for what the tools read can go on.
         """
         from ._ask import run_ask
 
@@ -295,7 +343,8 @@ class Orchestrator:
         done = await ctx.generate(
             prompt, requires=requires, system=system, max_tokens=max_tokens, on_text=on_text
         )
-        return SkillResult("host.generate", done.text, ctx.calls, time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        return SkillResult("host.generate", done.text, ctx.calls, elapsed, ctx.sensitivity)
 
     # -- model calls (used by SkillContext) ---------------------------------------
 
