@@ -30,6 +30,7 @@ with :func:`importlib.util.find_spec`, which does not import it.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def _embedded() -> ModelCard:
     if not missing:
         return embedded_card()
     return embedded_card(
-        enabled=False, disabled_reason=f"{', '.join(missing)} not installed; install dualtrack[local]"
+        enabled=False,
+        disabled_reason=f"{', '.join(missing)} not installed: pip install 'dualtrack[local]'",
     )
 
 
@@ -173,6 +175,7 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
     key = _get(env, "AZURE_OPENAI_API_KEY")
     entra = {name: _get(env, f"AZURE_{name.upper()}") for name in ("tenant_id", "client_id", "client_secret")}
     reasons: list[str] = []  # the variables that are missing
+    missing: str | None = None  # the optional dependency that is missing
     if not endpoint:
         reasons.append("AZURE_OPENAI_ENDPOINT")
     if not deployment:
@@ -186,6 +189,8 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
         settings["api_key"] = key
     elif all(entra.values()):
         settings.update(entra)
+        if importlib.util.find_spec("msal") is None:
+            missing = "msal not installed (Entra ID sign-in): pip install 'dualtrack[azure]'"
     else:
         reasons.append("AZURE_OPENAI_API_KEY (or AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET)")
     version = _get(env, "AZURE_OPENAI_API_VERSION") or _get(env, "OPENAI_API_VERSION")
@@ -202,7 +207,7 @@ def _azure(env: Mapping[str, str]) -> ModelCard:
         connector="azure-openai",
         settings=settings,
         **profile.fields(),
-        **_disabled([f"{', '.join(reasons)} not set"] if reasons else []),
+        **_disabled(([f"{', '.join(reasons)} not set"] if reasons else []) + ([missing] if missing else [])),
     )
 
 

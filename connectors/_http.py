@@ -1,27 +1,39 @@
 """The HTTP seam shared by the HTTP connectors.
 
-The session interface, secret masking, and the mapping of transport failures
-to the core's typed errors.
+The session interface and the mapping of transport failures to the core's typed
+errors. Secrets are masked by :class:`dualtrack.Redactor` (re-exported here): the
+one the orchestrator passes in, or the connector's own.
 
 The two session backends live in ``dualtrack.connectors.openai._transport``:
-the default pooled aiohttp session, and one over an injected ``httpx.AsyncClient``.
+the default pooled aiohttp session (the ``aiohttp`` extra), and one over an
+``httpx.AsyncClient`` (injected, or the default when aiohttp is not installed).
 Both raise the core's typed errors for transport failures (timeouts, refused or
 dropped connections, cut streams); HTTP status codes are left to the connector.
 """
 
 from __future__ import annotations
 
-import re
 import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
 
-from dualtrack import ConnectorError, MalformedResponseError, ModelTimeoutError, ServerError, __version__
+try:
+    import aiohttp
+except ModuleNotFoundError:  # the `aiohttp` extra is not installed: httpx carries the calls
+    aiohttp = None  # type: ignore[assignment]
+
+from dualtrack import (
+    ConnectorError,
+    MalformedResponseError,
+    ModelTimeoutError,
+    Redactor,
+    ServerError,
+    __version__,
+)
 
 __all__ = [
     "HttpResponse",
@@ -34,47 +46,6 @@ __all__ = [
 ]
 
 USER_AGENT = f"dualtrack/{__version__}"
-_SECRET_HEADERS = frozenset(
-    {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie", "ocp-apim-subscription-key"}
-)
-
-
-class Redactor:
-    """Masks known secret values (API keys, tokens) in any text.
-
-    Connectors register every secret they send; error messages, response
-    bodies and log lines pass through :meth:`text` before anyone sees them.
-    """
-
-    __slots__ = ("_pattern", "_secrets")
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
-        for s in secrets:
-            self.add(s)
-
-    def add(self, secret: str | None) -> None:
-        """Mask ``secret`` from now on (values under 4 characters are ignored)."""
-        if not secret or len(secret) < 4 or secret in self._secrets:
-            return
-        self._secrets.append(secret)
-        del self._secrets[:-16]  # rotating tokens: keep the most recent ones
-        alts = sorted(self._secrets, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(s) for s in alts))
-
-    def text(self, value: str) -> str:
-        """``value`` with every registered secret replaced by ``***``."""
-        if self._pattern is None:
-            return value
-        return self._pattern.sub("***", value)
-
-    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """A copy of ``headers`` safe to log (credential headers masked)."""
-        return {k: "***" if k.lower() in _SECRET_HEADERS else self.text(v) for k, v in headers.items()}
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secret(s))"
 
 
 def safe_url(url: str) -> str:
@@ -165,9 +136,10 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
     if redactor is not None:
         detail = redactor.text(detail)
     chain = list(_chain(exc))
-    for e in chain:  # httpx-aiohttp wraps aiohttp errors; the cause is the precise one
-        if isinstance(e, aiohttp.ClientError):
-            return _from_aiohttp(e, where, detail)
+    if aiohttp is not None:
+        for e in chain:  # httpx-aiohttp wraps aiohttp errors; the cause is the precise one
+            if isinstance(e, aiohttp.ClientError):
+                return _from_aiohttp(e, where, detail)
     if isinstance(exc, httpx.TimeoutException):
         return _timeout(where, detail)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):

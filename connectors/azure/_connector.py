@@ -103,7 +103,8 @@ class AzureOpenAIConnector:
         self.api_shape = api_shape
         self.credential = credential
         self.auth = "api-key" if credential is None else f"entra-{credential.mode}"
-        redactor = credential.redactor if credential is not None else Redactor()
+        given: Redactor | None = options.pop("redactor", None)
+        redactor = credential.redactor if credential is not None else given or Redactor()
         redactor.add(api_key)
         headers = dict(options.pop("extra_headers", None) or {})
         if api_key is not None:
@@ -137,6 +138,7 @@ class AzureOpenAIConnector:
         client: httpx.AsyncClient | None = None,
         msal_http_client: Any = None,
         on_device_code: Callable[[str], None] | None = None,
+        redactor: Redactor | None = None,
     ) -> AzureOpenAIConnector:
         """Build from a card's settings (the ``azure-openai`` entry point).
 
@@ -145,6 +147,7 @@ class AzureOpenAIConnector:
             client: Optional ``httpx.AsyncClient`` for the model calls.
             msal_http_client: Optional msal ``http_client`` for the Entra ID authority.
             on_device_code: Receives device-code sign-in instructions (default: stderr).
+            redactor: The orchestrator's secret masker; keys and every token obtained are added.
 
         Returns:
             The connector.
@@ -196,6 +199,7 @@ class AzureOpenAIConnector:
                 http_client=msal_http_client,
                 validate_authority=bool(s.get("validate_authority", True)),
                 instance_discovery=s.get("instance_discovery"),
+                redactor=redactor,
             )
         elif not api_key:
             raise ValueError(f'model {card.name!r} uses auth = "api-key" but settings.api_key is empty')
@@ -207,6 +211,7 @@ class AzureOpenAIConnector:
             api_key=api_key if auth == "api-key" else None,
             credential=credential,
             client=client,
+            redactor=redactor,
             **http_options(s),
         )
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from dualtrack import AuthenticationError, ServerError
+from dualtrack import AuthenticationError, MissingDependencyError, ServerError
 
 from .._http import Redactor
 
@@ -36,6 +36,17 @@ AuthMode = Literal["client-secret", "client-certificate", "device-code"]
 _log = logging.getLogger("dualtrack.connectors.azure")
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+def _msal() -> Any:
+    """Import msal, the ``azure`` extra (only Entra ID sign-in needs it; API keys do not)."""
+    try:
+        import msal
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError(
+            "Entra ID sign-in to Azure OpenAI", "msal", "pip install 'dualtrack[azure]'"
+        ) from exc
+    return msal
 
 
 def _print_to_stderr(message: str) -> None:
@@ -233,7 +244,7 @@ class EntraTokenProvider:
         )
 
     def _build_app(self) -> Any:
-        import msal
+        msal = _msal()
 
         common: dict[str, Any] = {
             "authority": self.authority,
@@ -282,7 +293,7 @@ class EntraTokenProvider:
         return app.acquire_token_by_device_flow(flow)
 
     def _load_cache(self) -> None:
-        import msal
+        msal = _msal()
 
         if self._cache is None:
             self._cache = msal.SerializableTokenCache()

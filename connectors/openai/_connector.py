@@ -17,7 +17,7 @@ from .._http import HttpSession, HttpStream, Redactor, safe_url
 from ._errors import error_from_response, malformed
 from ._settings import HTTP_SETTINGS, check_base_url, check_keys, http_options
 from ._sse import StreamAssembler, read_stream
-from ._transport import AiohttpSession, HttpxSession
+from ._transport import HttpxSession, default_session
 from ._wire import JsonMode, StrictMode, parse_completion, request_body
 
 __all__ = ["DEFAULT_BASE_URL", "AuthHeaders", "OpenAIConnector"]
@@ -114,7 +114,7 @@ class OpenAIConnector:
         if client is not None:
             self._http = HttpxSession(client, redactor=self._redactor)
         else:
-            self._http = AiohttpSession(
+            self._http = default_session(
                 timeout=timeout,
                 connect_timeout=connect_timeout,
                 max_connections=max_connections,
@@ -130,12 +130,15 @@ class OpenAIConnector:
         self._stream_usage = stream_usage
 
     @classmethod
-    def from_card(cls, card: ModelCard, *, client: httpx.AsyncClient | None = None) -> OpenAIConnector:
+    def from_card(
+        cls, card: ModelCard, *, client: httpx.AsyncClient | None = None, redactor: Redactor | None = None
+    ) -> OpenAIConnector:
         """Build from a card's settings (the ``openai`` entry point).
 
         Args:
             card: The model card; ``settings.model`` defaults to the card name.
             client: Optional ``httpx.AsyncClient`` to use instead of the default session.
+            redactor: The orchestrator's secret masker (the connector adds its key to it).
 
         Returns:
             The connector.
@@ -161,6 +164,7 @@ class OpenAIConnector:
             organization=s.get("organization"),
             project=s.get("project"),
             client=client,
+            redactor=redactor,
             **http_options(s),
         )
 

@@ -6,6 +6,9 @@
   ``bench/transport.py``), which matters when a host fans out many calls.
 * :class:`HttpxSession` - wraps an ``httpx.AsyncClient`` the caller injects,
   so ``httpx.MockTransport``, custom transports, proxies and event hooks work.
+
+:func:`default_session` picks aiohttp when the ``aiohttp`` extra is installed and
+falls back to a pooled ``httpx.AsyncClient`` of the same settings otherwise.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
+
+try:
+    import aiohttp
+except ModuleNotFoundError:  # the `aiohttp` extra is not installed: default_session() uses httpx
+    aiohttp = None  # type: ignore[assignment]
 
 from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, transport_error
 
-__all__ = ["AiohttpSession", "HttpxSession", "env_proxy", "ssl_setting"]
+__all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "ssl_setting"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -239,3 +246,49 @@ class HttpxSession:
         """Close the client if the connector created it."""
         if self._owned:
             await self.client.aclose()
+
+
+def default_session(
+    *,
+    timeout: float,
+    connect_timeout: float,
+    max_connections: int,
+    verify: bool | str,
+    proxy: str | None,
+    base_url: str,
+    redactor: Redactor | None,
+) -> AiohttpSession | HttpxSession:
+    """The session a connector uses when the caller injects no ``httpx.AsyncClient``.
+
+    Args:
+        timeout: Seconds to wait for each read from the server.
+        connect_timeout: Seconds to wait for a connection.
+        max_connections: Pool size.
+        verify: Verify TLS certificates; a path selects a CA bundle.
+        proxy: An explicit proxy URL; by default the environment's is used.
+        base_url: The URL the proxy is resolved for.
+        redactor: Masks secrets in transport error messages.
+
+    Returns:
+        A pooled aiohttp session (the ``aiohttp`` extra), or an owned httpx client.
+    """
+    if aiohttp is not None:
+        return AiohttpSession(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_connections=max_connections,
+            verify=verify,
+            proxy=proxy,
+            base_url=base_url,
+            redactor=redactor,
+        )
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=30),
+        verify=ssl_setting(verify) if isinstance(verify, str) else verify,
+        proxy=proxy if proxy is not None else env_proxy(base_url),
+        trust_env=False,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+    return HttpxSession(client, owned=True, redactor=redactor)

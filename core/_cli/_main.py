@@ -1,6 +1,8 @@
 """The ``dualtrack`` command line.
 
 Errors print as one line plus a hint, never a traceback, unless ``--debug``.
+Tables and colours come from rich (the ``cli`` extra); without it the same
+output is printed as plain text.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._errors import DualtrackError
+from ._args import parse_skill_args, split_args
+from ._console import make_console
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from .._app._orchestrator import Orchestrator
+
+Console = Any  # a rich Console, or a PlainConsole without the `cli` extra
 
 __all__ = ["main"]
 
@@ -44,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a skill argument; VALUE is parsed as JSON when it can be",
+        help="a skill argument, read by the parameter's type (text stays text; numbers, "
+        "booleans, lists and objects are JSON)",
     )
     run.add_argument("--sensitivity", "-s")
     run.add_argument("--json", action="store_true", help="print the full result as JSON")
@@ -60,38 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _parse_args(items: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise _CliError(f"--arg {item!r} must look like key=value", "e.g. --arg path=report.docx")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
-
-
-class _CliError(Exception):
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = _parser().parse_args(argv)
-    from rich.console import Console
-
-    out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = make_console()
+    err = make_console(stderr=True)
     try:
         return _dispatch(args, out, err)
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    except (DualtrackError, _CliError) as exc:
+    except DualtrackError as exc:
         if args.debug:
             raise
         first, _, rest = str(exc).partition("\n")
@@ -112,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _hint(exc: BaseException) -> str:
     name = type(exc).__name__
+    if name == "MissingDependencyError":
+        return "install the extra shown above, then run the command again"
     if name == "NoRouteError":
         return "see `dualtrack models`; set an API key or add a model in dualtrack.toml"
     if name in ("AuthenticationError",):
@@ -130,8 +116,9 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     cmd = args.command
     orc = _orchestrator(args)
-    for name, problem in orc.plugin_errors.items():
-        err.print(f"[yellow]warning:[/] plugin {name!r} skipped: {problem}", markup=True)
+    if cmd != "plugins":  # `plugins` lists them as unavailable, with the fix
+        for name, problem in orc.plugin_errors.items():
+            err.print(f"[yellow]warning:[/] plugin {name!r} skipped: {problem}", markup=True)
     if cmd == "plugins":
         views.plugins_table(out, orc)
     elif cmd == "models":
@@ -164,9 +151,9 @@ async def _run(orc: Orchestrator, args: argparse.Namespace, err: Console) -> Any
         err.print(f"[dim]{skill}: {done}/{total} {message}[/]", markup=True)
 
     try:
-        return await orc.invoke(
-            args.skill, _parse_args(args.arg), sensitivity=args.sensitivity, on_progress=progress
-        )
+        skill = orc.skill(args.skill)
+        arguments = parse_skill_args(skill.full_name, skill.parameters_schema(), split_args(args.arg))
+        return await orc.invoke(args.skill, arguments, sensitivity=args.sensitivity, on_progress=progress)
     finally:
         await orc.aclose()
 

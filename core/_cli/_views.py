@@ -1,26 +1,26 @@
-"""Rich tables and result rendering for the CLI."""
+"""Tables and result rendering for the CLI (rich, or plain text without the ``cli`` extra)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from ._console import make_table
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from .._app._orchestrator import Orchestrator
+    from .._model._cards import ModelCard
     from .._runtime._result import SkillResult
 
-__all__ = ["models_table", "plugins_table", "print_result", "usage_table"]
+Console = Any  # a rich Console, or a PlainConsole
+
+__all__ = ["health", "models_table", "plugins_table", "print_result", "usage_table"]
 
 
 def plugins_table(out: Console, orc: Orchestrator) -> None:
-    """Print every plugin's skills with tags and effects."""
-    table = Table(title="plugins and skills")
-    for col in ("skill", "requires", "prefers", "effects", "description"):
-        table.add_column(col)
+    """Print every plugin's skills with tags and effects, and the plugins that cannot load."""
+    table = make_table("plugins and skills", ("skill", "requires", "prefers", "effects", "description"))
     for p in orc.registry:
         for s in p.skills.values():
             table.add_row(
@@ -30,23 +30,20 @@ def plugins_table(out: Console, orc: Orchestrator) -> None:
                 s.effects,
                 s.description.split("\n")[0],
             )
-    if not len(orc.registry):
+    for name, problem in sorted(orc.plugin_errors.items()):
+        table.add_row(f"{name}.*", "-", "-", "-", f"unavailable: {problem}")
+    if not len(orc.registry) and not orc.plugin_errors:
         out.print("no plugins installed or configured")
         return
     out.print(table)
 
 
 def models_table(out: Console, orc: Orchestrator) -> None:
-    """Print the catalog with track, clearance, cost and circuit state."""
-    table = Table(title="model catalog")
-    for col in ("model", "track", "clearance", "tags", "window", "$/1M in", "$/1M out", "connector", "state"):
-        table.add_column(col)
+    """Print the catalog with track, clearance, cost and health."""
+    cols = ("model", "track", "clearance", "tags", "window", "$/1M in", "$/1M out", "connector", "state")
+    table = make_table("model catalog", cols)
     for card in sorted(orc.models.values(), key=lambda c: c.name):
-        if not card.enabled:
-            state = f"disabled ({card.disabled_reason})" if card.disabled_reason else "disabled"
-        else:
-            breaker = orc.executor.breakers.get(card.name)
-            state = breaker.state if breaker else "closed"
+        state = health(orc, card)
         table.add_row(
             card.name,
             card.track.value,
@@ -61,6 +58,19 @@ def models_table(out: Console, orc: Orchestrator) -> None:
     out.print(table)
 
 
+def health(orc: Orchestrator, card: ModelCard, now: datetime | None = None) -> str:
+    """``healthy``, ``open circuit until HH:MM`` (local time), ``probing``, or why it is disabled."""
+    if not card.enabled:
+        return f"disabled ({card.disabled_reason})" if card.disabled_reason else "disabled"
+    breaker = orc.executor.breakers.get(card.name)
+    if breaker is None or breaker.state == "closed":
+        return "healthy"
+    if breaker.state == "open":
+        until = (now or datetime.now()) + timedelta(seconds=breaker.cooldown_left_s)
+        return f"open circuit until {until:%H:%M}"
+    return "probing"
+
+
 def usage_table(out: Console, orc: Orchestrator, days: int) -> None:
     """Print spend by day, model, track and skill from the ledger."""
     rows_fn = getattr(orc.ledger, "rows", None)
@@ -68,9 +78,9 @@ def usage_table(out: Console, orc: Orchestrator, days: int) -> None:
         out.print("this ledger cannot be listed")
         return
     rows = rows_fn(days=days)
-    table = Table(title=f"usage (last {days} days)")
-    for col in ("day", "model", "track", "skill", "calls", "in", "out", "USD"):
-        table.add_column(col)
+    table = make_table(
+        f"usage (last {days} days)", ("day", "model", "track", "skill", "calls", "in", "out", "USD")
+    )
     for r in rows:
         table.add_row(
             r.day,

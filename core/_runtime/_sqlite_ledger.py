@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._model._redact import redact
+from .._model._redact import redact_shapes
 from ._ledger import UsageRow
 
 if TYPE_CHECKING:
@@ -102,9 +102,9 @@ class SqliteLedger:
             (
                 now,
                 day,
-                redact(card.name),
+                redact_shapes(card.name),
                 card.track.value,
-                redact(skill or "-"),
+                redact_shapes(skill or "-"),
                 int(usage.input_tokens),
                 int(usage.output_tokens),
                 float(cost_usd),

@@ -1,7 +1,10 @@
 """Secrets never leave: a scan of logs, spans, ledger rows and error texts finds no key or token."""
 
+import gc
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,6 +19,7 @@ from dualtrack import (
     Orchestrator,
     Policy,
     RateLimitError,
+    Redactor,
     RetryPolicy,
     ServerError,
     SkillContext,
@@ -23,7 +27,7 @@ from dualtrack import (
     plugin,
     skill,
 )
-from dualtrack._model._redact import REDACTED, RedactingFilter, redact, register_secret, register_settings
+from dualtrack._model._redact import REDACTED, RedactingFilter
 from dualtrack.testing import FunctionConnector, ScriptedConnector
 
 API_KEY = "sk-live-Zq8Xv2Lw9Tn4Rb7Yc1Mk5Pd3"
@@ -130,7 +134,8 @@ async def test_no_secret_in_logs_spans_ledger_or_errors(tmp_path, caplog):
 
 
 def test_redact_shapes_and_registered_values():
-    register_settings(
+    redactor = Redactor()
+    redactor.add_settings(
         {"api_key": "abc123-registered-key", "headers": {"Authorization": "Bearer zz-top-token-99"}}
     )
     text = (
@@ -138,7 +143,7 @@ def test_redact_shapes_and_registered_values():
         '{"client_secret": "s3cr3t-value"} https://me:pw-in-url@host/x sk-proj-ABCDEFGHIJKLMNOP '
         "password: 'opensesame' max_tokens=1024 input_tokens: 5000"
     )
-    out = redact(text)
+    out = redactor.text(text)
     for gone in (
         "abc123-registered-key",
         "zz-top-token-99",
@@ -149,12 +154,16 @@ def test_redact_shapes_and_registered_values():
     ):
         assert gone not in out, gone
     assert "max_tokens=1024" in out and "input_tokens: 5000" in out  # token counts are not secrets
-    register_secret("abc")  # too short to redact safely: ignored
-    assert redact("abc def") == "abc def"
+    redactor.add("abc")  # too short to redact safely: ignored
+    assert redactor.text("abc def") == "abc def"
+    assert "zz-top-token-99" in redactor and redactor.headers({"api-key": "x", "X": "zz-top-token-99"}) == {
+        "api-key": REDACTED,
+        "X": REDACTED,
+    }
 
 
 def test_logging_filter_scrubs_arguments_and_tracebacks():
-    register_secret("filter-secret-12345")
+    redactor = Redactor(["filter-secret-12345"])
     record = logging.LogRecord(
         "dualtrack", logging.ERROR, __file__, 1, "x %s", ("filter-secret-12345",), None
     )
@@ -164,6 +173,47 @@ def test_logging_filter_scrubs_arguments_and_tracebacks():
         import sys
 
         record.exc_info = sys.exc_info()
-    assert RedactingFilter().filter(record)
+    assert RedactingFilter(redactor).filter(record)
     assert "filter-secret-12345" not in record.getMessage()
     assert "filter-secret-12345" not in (record.exc_text or "") and REDACTED in record.exc_text
+
+
+def test_secrets_belong_to_an_instance_not_the_process():
+    a = Redactor(["known-only-to-a-123"])
+    assert a.text("x known-only-to-a-123 y") == f"x {REDACTED} y"
+    assert Redactor().text("x known-only-to-a-123 y") == "x known-only-to-a-123 y"
+    one = Orchestrator(
+        models=[ModelCard(name="m", connector=ScriptedConnector([]), settings={"token": TOKEN})]
+    )
+    two = Orchestrator(models=[ModelCard(name="n", connector=ScriptedConnector([]))])
+    assert TOKEN in one.redactor and TOKEN not in two.redactor
+
+
+def test_import_installs_nothing_and_the_orchestrator_installs_its_own_filter():
+    code = (
+        "import logging, dualtrack, dualtrack._model._redact, dualtrack._app._orchestrator\n"
+        "print(len(logging.getLogger('dualtrack').filters))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+    log = logging.getLogger("dualtrack")
+    orc = Orchestrator(
+        models=[ModelCard(name="m", connector=ScriptedConnector([]), settings={"api_key": API_KEY})]
+    )
+    mine = [f for f in log.filters if isinstance(f, RedactingFilter) and f.redactor is orc.redactor]
+    assert len(mine) == 1
+    orc.redactor.install()  # installing twice does nothing
+    assert sum(isinstance(f, RedactingFilter) and f.redactor is orc.redactor for f in log.filters) == 1
+    del orc, mine
+    gc.collect()
+    assert not any(isinstance(f, RedactingFilter) and f.redactor is None for f in log.filters)
+
+
+def test_connectors_add_what_they_learn_to_the_orchestrator_redactor(monkeypatch):
+    env_key = "sk-from-the-environment-0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", env_key)
+    orc = Orchestrator(models=[ModelCard(name="gpt", connector="openai", settings={"model": "gpt-4o-mini"})])
+    assert env_key not in orc.redactor
+    orc.executor.connector("gpt")  # built on first use, with the orchestrator's redactor
+    assert env_key in orc.redactor
