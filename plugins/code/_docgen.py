@@ -113,7 +113,7 @@ async def write_docstrings(
     if apply:
         if read_text(path) != source:
             raise InputFileError(str(path), "the file changed while docstrings were written; run again")
-        with atomic_write(path, "wb") as fh:
+        with atomic_write(ctx.output_path(path, "", in_place=True), "wb") as fh:
             fh.write(new.encode(module.encoding))
         result.applied = True
     return result

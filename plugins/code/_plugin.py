@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dualtrack import ArgumentError, InputFileError, SkillContext, plugin, skill, tags
+from dualtrack import ArgumentError, InputFileError, InputPath, SkillContext, plugin, skill, tags
 
 from ._docgen import write_docstrings
 from ._explain import explain_code, review_file
@@ -124,7 +124,8 @@ class CodePlugin:
         if symbol:
             symbol_facts(source, symbol)  # fails early, naming close matches, when it is not defined
         limits = SandboxLimits(timeout_s=timeout_s, cpu_s=max(1, int(timeout_s)))
-        return await generate_tests(ctx, target, limits, Path(write_to) if write_to else None)
+        write = ctx.output_path(file, "tests", write_to) if write_to else None
+        return await generate_tests(ctx, target, limits, write)
 
     @skill(requires=[tags.CODE], effects="write")
     async def docstrings(
@@ -160,7 +161,7 @@ class CodePlugin:
         ctx: SkillContext,
         command: list[str] | None = None,
         test_output: str | None = None,
-        project: str = ".",
+        project: InputPath = ".",
         files: list[str] | None = None,
         apply: bool = False,
         allow_test_edits: bool = False,

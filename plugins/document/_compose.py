@@ -49,7 +49,7 @@ async def run_draft(
         document, anchor, context, where = docx.Document(), None, "", "new document"
     else:
         doc = await load(ctx, path)
-        target = resolve_output(doc.path, output, "drafted", in_place=in_place)
+        target = resolve_output(ctx, doc.path, output, "drafted", in_place=in_place)
         anchor = anchor_for(doc.view, after, ctx.skill.full_name)
         document, context = doc.document, truncate(doc.view.render(), budget // 2)
         where = f"after {after}" if anchor is not None else "end of document"
@@ -105,7 +105,7 @@ async def run_to_table(
             ctx.skill.full_name, [("paragraphs", "say which passage: paragraphs, section or match")]
         )
     doc = await load(ctx, path)
-    target = resolve_output(doc.path, output, "table", in_place=in_place)
+    target = resolve_output(ctx, doc.path, output, "table", in_place=in_place)
     units = [
         u
         for u in resolve_targets(

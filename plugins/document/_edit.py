@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dualtrack import SkillContext
+from dualtrack import CheckedAttempt, SkillContext
+from dualtrack.checks import (
+    Check,
+    CheckContext,
+    CheckResult,
+    degenerate,
+    length_ratio,
+    named,
+    preserved_facts,
+)
 
 from ._chunks import estimate, gather_bounded
-from ._models import EditResult, ParagraphChange
+from ._models import EditResult, ParagraphChange, RejectedRewrite
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, rewrite_prompt
 from ._quality import is_looping
@@ -31,6 +40,13 @@ _TRANSLATE = re.compile(r"\btranslat", re.I)
 
 def clean_rewrite(reply: str, original: str) -> str:
     """The paragraph text in a model's reply: no fences, preambles, echoed tags or wrapping quotes."""
+    text = _strip(reply, original)
+    if len(text) > 5 * len(original) + 400 or is_looping(text):
+        return ""  # a runaway reply (a loop or an echo of the prompt) is not a rewrite
+    return text
+
+
+def _strip(reply: str, original: str) -> str:
     text = _FENCE.sub("", reply.strip()).strip()
     text = _PREAMBLE.sub("", text, count=1).strip()
     text = _TAGS.sub("", text).strip()
@@ -41,9 +57,35 @@ def clean_rewrite(reply: str, original: str) -> str:
             text = text[1:-1].strip()
     if "\n" not in original:
         text = " ".join(line.strip() for line in text.splitlines() if line.strip())
-    if len(text) > 5 * len(original) + 400 or is_looping(text):
-        return ""  # a runaway reply (a loop or an echo of the prompt) is not a rewrite
     return text
+
+
+@named("cleaned")
+def _cleaned(reply: str, context: CheckContext) -> CheckResult:
+    """Strip wrappers from the reply; later checks see the paragraph text only."""
+    return CheckResult(name="cleaned", passed=True, value=_strip(reply, context.source))
+
+
+def _feedback(attempt: CheckedAttempt) -> str | None:
+    """Tell the model what a rewrite lost or how far its length strayed; a degenerate reply escalates."""
+    failed = attempt.failures[0]
+    if failed.name not in ("preserved-facts", "length-ratio"):
+        return None
+    return (
+        f"That rewrite was not used: {failed.name} ({failed.reason}). Rewrite the paragraph again, "
+        "keeping every number, date, name, link and placeholder of the original. Reply with the text only."
+    )
+
+
+def rewrite_checks(instruction: str) -> list[Check]:
+    """The checks a rewrite must pass before it is written to a document."""
+    translating = bool(_TRANSLATE.search(instruction))
+    return [
+        _cleaned,
+        degenerate(),
+        length_ratio(0.2, 4.0, slack=60),
+        preserved_facts(names=not translating),
+    ]
 
 
 async def run_edit(
@@ -62,22 +104,30 @@ async def run_edit(
 ) -> EditResult:
     """Rewrite the targeted paragraphs (see ``DocumentPlugin.rewrite`` / ``suggest_edits``)."""
     doc = await load(ctx, path)
-    target = resolve_output(doc.path, output, "suggested" if tracked else "edited", in_place=in_place)
+    target = resolve_output(ctx, doc.path, output, "suggested" if tracked else "edited", in_place=in_place)
     units = resolve_targets(
         doc.view, ctx.skill.full_name, paragraphs=paragraphs, section=section, match=match
     )
     prefers = ("translate",) if _TRANSLATE.search(instruction) else ()
+    checks = rewrite_checks(instruction)
+    rejected: dict[str, str] = {}
 
     async def rewrite(i: int, unit: Unit) -> str:
         old = paragraph_text(unit.p)
-        done = await ctx.generate(
+        reply = await ctx.generate_checked(
             rewrite_prompt(old, instruction),
+            checks=checks,
+            source=old,
+            feedback=_feedback,
+            fallback=old,  # no rewrite passed: the paragraph stays as it was
             system=SYSTEM,
             prefers=prefers,
             max_tokens=max(128, min(1024, 3 * estimate(old) + 64)),
             temperature=0.3,
         )
-        return clean_rewrite(done.text, old)
+        if reply.fell_back:
+            rejected[unit.id] = " → ".join(a.describe() for a in reply.attempts)
+        return str(reply.value)
 
     new_texts = await gather_bounded(
         units,
@@ -89,6 +139,11 @@ async def run_edit(
     result = EditResult(output=str(target))
     for unit, new in zip(units, new_texts, strict=True):
         old = paragraph_text(unit.p)
+        if unit.id in rejected:
+            result.rejected.append(RejectedRewrite(id=unit.id, reason=rejected[unit.id]))
+            result.notes.append(
+                f"{unit.id} kept unchanged: no rewrite passed the checks ({rejected[unit.id]})"
+            )
         if not new or new == old:
             result.unchanged.append(unit.id)
             continue

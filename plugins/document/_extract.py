@@ -13,7 +13,7 @@ from dualtrack import ArgumentError, MalformedResponseError, SkillContext
 from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded, truncate
 from ._models import ActionItems, DateMentions, Decisions, ExtractResult, People
 from ._package import load, resolve_output, save_document
-from ._prompts import SYSTEM, data_block, extract_prompt
+from ._prompts import SYSTEM, block, extract_prompt
 from ._reader import DocView
 from ._schema import SchemaError, check_schema, validate
 from ._targets import anchor_for
@@ -52,7 +52,7 @@ async def run_extract(
         except SchemaError as exc:
             raise ArgumentError(ctx.skill.full_name, [("json_schema", str(exc))]) from None
     doc = await load(ctx, path)
-    target = resolve_output(doc.path, output, "extracted") if insert_table else None
+    target = resolve_output(ctx, doc.path, output, "extracted") if insert_table else None
     budget = chunk_tokens or JSON_CHUNK_TOKENS
     chunks = chunk_blocks([b for b in doc.view.blocks if b.text.strip()], budget)
     what = KINDS[kind][1] if kind in KINDS else "the data the schema describes"
@@ -120,7 +120,7 @@ async def _merge_custom(
     joined = truncate("\n".join(json.dumps(p, ensure_ascii=False) for p in partials), budget)
     prompt = (
         f"These JSON values were extracted from consecutive parts of one document ({what}). Merge them "
-        f"into one JSON value of the same schema, without duplicates.\n\n{data_block(joined)}"
+        f"into one JSON value of the same schema, without duplicates.\n\n{block(joined)}"
     )
     merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=JSON_REPLY_TOKENS)
     try:

@@ -2,7 +2,8 @@
 
 Every input goes through :meth:`SkillContext.input_file` (existence, suffix and
 sensitivity label) and :func:`dualtrack.inspect_package` (zip sanity, bombs,
-encryption, content types, DTDs) before python-docx parses a byte of it. A
+encryption, content types, a DTD in any XML part) before python-docx parses a
+byte of it. Strict Open XML documents are read through a Transitional copy. A
 file that fails any check raises :class:`dualtrack.InputFileError` and nothing
 is written.
 """
@@ -10,46 +11,41 @@ is written.
 from __future__ import annotations
 
 import asyncio
+import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import docx
 from docx.document import Document
 
 from dualtrack import InputFileError, SkillContext, atomic_write, inspect_package
 
+from ._models import DocumentResult
 from ._reader import DocView, read_document
+from ._strict import STRICT_NOTE, is_strict, transitional_copy
 
-__all__ = ["WORD_MAIN", "Loaded", "load", "open_document", "output_path", "resolve_output", "save_document"]
+__all__ = [
+    "WORD_MAIN",
+    "Loaded",
+    "load",
+    "notes_of",
+    "open_document",
+    "resolve_output",
+    "save_document",
+    "with_notes",
+]
 
 WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 """Content type of the main part of a .docx (not .docm, .dotx or .dotm)."""
 
-_ENTITY_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
-_SCAN_LIMIT = 64 << 20
-
-
-def _scan_for_entities(path: Path) -> None:
-    """Refuse DTDs or entity declarations anywhere in an XML part, not only its head."""
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size > _SCAN_LIMIT:
-                continue
-            tail = b""
-            with zf.open(info) as part:
-                while chunk := part.read(1 << 16):
-                    window = (tail + chunk).upper()
-                    if any(m in window for m in _ENTITY_MARKERS):
-                        raise InputFileError(
-                            str(path),
-                            f"part {info.filename} declares a DTD or entities; refusing XML entity tricks",
-                        )
-                    tail = chunk[-16:]
-
 
 def open_document(ctx: SkillContext, path: str) -> tuple[Path, Document]:
     """Check a user's .docx and open it with python-docx.
+
+    A Strict Open XML document is read through a Transitional copy made in
+    memory (see :mod:`._strict`); :func:`notes_of` then says so.
 
     Args:
         ctx: The running skill's context (raises its sensitivity to the file's label).
@@ -64,8 +60,12 @@ def open_document(ctx: SkillContext, path: str) -> tuple[Path, Document]:
     p = ctx.input_file(path, suffixes=(".docx",))
     inspect_package(p, main_types=[WORD_MAIN])
     try:
-        _scan_for_entities(p)
-        return p, docx.Document(str(p))
+        if is_strict(p):
+            document = docx.Document(transitional_copy(p))
+            _note(ctx, f"{p.name}: {STRICT_NOTE}")
+        else:
+            document = docx.Document(str(p))
+        return p, document
     except InputFileError:
         raise
     except (zipfile.BadZipFile, OSError) as exc:
@@ -75,6 +75,31 @@ def open_document(ctx: SkillContext, path: str) -> tuple[Path, Document]:
             str(p),
             f"is not a readable Word document ({type(exc).__name__}: {exc}); open and re-save it in Word",
         ) from exc
+
+
+_NOTES: weakref.WeakKeyDictionary[SkillContext, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _note(ctx: SkillContext, message: str) -> None:
+    notes = _NOTES.setdefault(ctx, [])
+    if message not in notes:
+        notes.append(message)
+
+
+def notes_of(ctx: SkillContext) -> list[str]:
+    """What this skill call's inputs needed to be read (e.g. a Strict document converted on load)."""
+    return list(_NOTES.get(ctx, ()))
+
+
+R = TypeVar("R", bound=DocumentResult)
+
+
+def with_notes(ctx: SkillContext, result: R) -> R:
+    """``result`` with the notes of this skill call's inputs added (see :func:`notes_of`)."""
+    extra = [n for n in notes_of(ctx) if n not in result.notes]
+    if extra:
+        result.notes = [*result.notes, *extra]
+    return result
 
 
 @dataclass(slots=True)
@@ -102,37 +127,28 @@ def _load(ctx: SkillContext, path: str) -> Loaded:
     return Loaded(p, document, view)
 
 
-def output_path(source: Path, tag: str) -> Path:
-    """The default output next to ``source``: ``report.docx`` → ``report.<tag>.docx``."""
-    return source.with_name(f"{source.stem}.{tag}.docx")
-
-
-def resolve_output(source: Path, output: str | None, tag: str, *, in_place: bool = False) -> Path:
-    """Where a skill writes its result.
+def resolve_output(
+    ctx: SkillContext, source: Path, output: str | None, tag: str, *, in_place: bool = False
+) -> Path:
+    """Where a skill writes its result: :meth:`SkillContext.output_path`, for .docx files.
 
     Args:
+        ctx: The running skill's context (holds the allowed roots).
         source: The input file.
         output: The caller's output path, if any.
-        tag: The default suffix tag (``edited``, ``summary`` ...).
+        tag: The default suffix tag (``edited``, ``summary`` ...): ``report.<tag>.docx``.
         in_place: Overwrite the input (only when the caller asked for it).
 
     Returns:
-        The target path.
+        The resolved target path.
 
     Raises:
-        InputFileError: When ``output`` is not a .docx path, or names the input without ``in_place``.
+        OutputPathError: When ``output`` names the input without ``in_place``, or is a link.
+        InputFileError: When ``output`` is not a .docx path.
     """
-    if in_place:
-        if output is not None and Path(output).expanduser().resolve() != source:
-            raise InputFileError(output, "give either output or in_place=True, not both")
-        return source
-    target = Path(output).expanduser().resolve() if output else output_path(source, tag)
+    target = ctx.output_path(source, tag, output, in_place)
     if target.suffix.lower() != ".docx":
         raise InputFileError(str(target), "the output must be a .docx path")
-    if target == source:
-        raise InputFileError(
-            str(target), "the output would overwrite the input; pass in_place=True to allow it"
-        )
     return target
 
 

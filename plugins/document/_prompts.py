@@ -1,22 +1,22 @@
 """Prompts. Document text is data: it always travels inside a delimited block.
 
 The system prompt tells the model that whatever sits between ``<document>`` and
-``</document>`` is material to work on, never instructions; :func:`data_block`
-neutralises any delimiter the document itself contains, so a document cannot
-close the block early and speak with the user's voice. Nothing a model replies
+``</document>`` is material to work on, never instructions; :func:`dualtrack.data_block`
+neutralises any delimiter the document itself contains (look-alikes included), so
+a document cannot close the block early and speak with the user's voice. Nothing a model replies
 can choose a file or another skill: skills take paths and targets only from
 their caller.
 """
 
 from __future__ import annotations
 
-import re
+from dualtrack import data_block
 
 __all__ = [
     "SYSTEM",
     "answer_prompt",
     "compare_prompt",
-    "data_block",
+    "block",
     "draft_prompt",
     "extract_prompt",
     "merge_answers_prompt",
@@ -34,13 +34,10 @@ SYSTEM = (
     "block. Lines start with block ids in brackets such as [p3] or [t1.r2]; cite those ids when asked."
 )
 
-_TAG = re.compile(r"<(/?)\s*(document|passage)\b", re.I)
 
-
-def data_block(text: str, tag: str = "document") -> str:
-    """Wrap document text in a delimited block whose delimiters it cannot forge."""
-    safe = _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
-    return f"<{tag}>\n{safe}\n</{tag}>"
+def block(text: str, tag: str = "document") -> str:
+    """Document text as a data block that forges neither of this plugin's tags."""
+    return data_block(text, tag, also=("document", "passage"))
 
 
 def summary_prompt(text: str, style: str, max_words: int | None, part: str = "") -> str:
@@ -53,7 +50,7 @@ def summary_prompt(text: str, style: str, max_words: int | None, part: str = "")
     where = f" This is {part} of a longer document; summarize only this part." if part else ""
     return (
         f"Summarize the document below as {shape}.{length}{where} After each point, cite the ids "
-        f"of the blocks it comes from in brackets, e.g. [p4].\n\n{data_block(text)}"
+        f"of the blocks it comes from in brackets, e.g. [p4].\n\n{block(text)}"
     )
 
 
@@ -65,7 +62,7 @@ def reduce_prompt(partials: list[str], style: str, max_words: int | None) -> str
     return (
         f"These are summaries of consecutive parts of one document. Combine them into {shape} of the "
         f"whole document, keeping the bracketed block ids of the points you keep.{length}\n\n"
-        f"{data_block(joined)}"
+        f"{block(joined)}"
     )
 
 
@@ -75,7 +72,7 @@ def answer_prompt(text: str, question: str) -> str:
         f"Answer the question using only the document below.\nQuestion: {question}\n"
         'Reply with JSON: {"answer": string, "citations": [block ids you relied on], "found": bool}. '
         "Set found to false and citations to [] when the document does not contain the answer."
-        f"\n\n{data_block(text)}"
+        f"\n\n{block(text)}"
     )
 
 
@@ -86,7 +83,7 @@ def merge_answers_prompt(question: str, answers: list[str]) -> str:
         f"Several parts of one document gave these answers to the question: {question}\n"
         "Merge them into one answer. Reply with JSON: "
         '{"answer": string, "citations": [block ids], "found": true}.'
-        f"\n\n{data_block(joined)}"
+        f"\n\n{block(joined)}"
     )
 
 
@@ -95,14 +92,14 @@ def rewrite_prompt(text: str, instruction: str) -> str:
     return (
         f"Rewrite the paragraph in the block below. Instruction: {instruction}\n"
         "Reply with only the rewritten paragraph text: no quotes, no preamble, no notes.\n\n"
-        f"{data_block(text, 'passage')}"
+        f"{block(text, 'passage')}"
     )
 
 
 def draft_prompt(instructions: str, outline: list[str], context: str) -> str:
     """Draft new content in light Markdown (headings, lists, tables, bold/italic)."""
     plan = "\nFollow this outline:\n" + "\n".join(f"- {o}" for o in outline) if outline else ""
-    ctx = f"\n\nThe existing document, for context and terminology:\n{data_block(context)}" if context else ""
+    ctx = f"\n\nThe existing document, for context and terminology:\n{block(context)}" if context else ""
     return (
         f"Write new content for a Word document. Task: {instructions}{plan}\n"
         "Use Markdown: '#'/'##' for headings, '- ' for bullets, '1. ' for numbered items, '|' rows "
@@ -115,7 +112,7 @@ def extract_prompt(text: str, what: str) -> str:
     return (
         f"Extract {what} from the document below. Reply with JSON matching the schema. Use only facts "
         "stated in the document; put the ids of the blocks each item comes from in its 'source' "
-        f"list when the schema has one.\n\n{data_block(text)}"
+        f"list when the schema has one.\n\n{block(text)}"
     )
 
 
@@ -124,7 +121,7 @@ def review_prompt(text: str, focus: str, max_comments: int) -> str:
     return (
         f"Review the document below as a careful editor. Focus: {focus}. Give at most {max_comments} "
         'comments. Reply with JSON: {"comments": [{"id": block id, "quote": exact words copied '
-        'from that block, "comment": your remark}]}.\n\n' + data_block(text)
+        'from that block, "comment": your remark}]}.\n\n' + block(text)
     )
 
 
@@ -133,7 +130,7 @@ def compare_prompt(diff: str) -> str:
     return (
         "Below is a paragraph-level diff between an old and a new version of a document "
         "('-' removed, '+' added, '~' changed). Summarize what changed and why it matters, in a few "
-        f"sentences.\n\n{data_block(diff)}"
+        f"sentences.\n\n{block(diff)}"
     )
 
 
@@ -143,5 +140,5 @@ def table_prompt(text: str, columns: list[str]) -> str:
     return (
         f"Turn the list in the block below into a table.{cols} Reply with JSON: "
         '{"columns": [names], "rows": [[cell text, ...], ...]}, one row per item, every row with '
-        f"one cell per column, using the passage's own words.\n\n{data_block(text, 'passage')}"
+        f"one cell per column, using the passage's own words.\n\n{block(text, 'passage')}"
     )

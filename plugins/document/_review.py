@@ -28,7 +28,7 @@ async def run_review(
 ) -> ReviewResult:
     """Review a document with comments (see ``DocumentPlugin.review``)."""
     doc = await load(ctx, path)
-    target = resolve_output(doc.path, output, "reviewed", in_place=in_place)
+    target = resolve_output(ctx, doc.path, output, "reviewed", in_place=in_place)
     chunks = chunk_blocks(doc.view.body(), chunk_tokens or JSON_CHUNK_TOKENS)
     per_chunk = max(1, -(-max_comments // max(1, len(chunks))))
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from dualtrack import SkillContext, skill, tags
+from dualtrack import InputPath, SkillContext, skill, tags
 
 from ._ask import run_ask
 from ._compare import run_compare
 from ._extract import run_extract
 from ._models import Answer, CompareResult, ExtractResult, SummaryResult
+from ._package import with_notes
 from ._summarize import run_summarize
 
 __all__ = ["ReadingSkills"]
@@ -42,15 +43,18 @@ class ReadingSkills:
             output: Where to write the summary .docx (implies save).
             chunk_tokens: Document tokens per model call; raise it for large-window models.
         """
-        return await run_summarize(
+        return with_notes(
             ctx,
-            path,
-            style=style,
-            max_words=max_words,
-            save=save,
-            output=output,
-            chunk_tokens=chunk_tokens,
-            concurrency=self.concurrency,
+            await run_summarize(
+                ctx,
+                path,
+                style=style,
+                max_words=max_words,
+                save=save,
+                output=output,
+                chunk_tokens=chunk_tokens,
+                concurrency=self.concurrency,
+            ),
         )
 
     @skill(requires=[tags.CHAT], prefers=[tags.REASONING, tags.LONG_CONTEXT])
@@ -65,7 +69,9 @@ class ReadingSkills:
             question: The question to answer from the document alone.
             chunk_tokens: Document tokens per model call; raise it for large-window models.
         """
-        return await run_ask(ctx, path, question, chunk_tokens=chunk_tokens, concurrency=self.concurrency)
+        return with_notes(
+            ctx, await run_ask(ctx, path, question, chunk_tokens=chunk_tokens, concurrency=self.concurrency)
+        )
 
     @skill(requires=[tags.EXTRACT], prefers=[tags.REASONING, tags.LONG_CONTEXT], effects="write")
     async def extract(
@@ -91,21 +97,24 @@ class ReadingSkills:
             output: Where to write the copy with the table (default report.extracted.docx).
             chunk_tokens: Document tokens per model call; raise it for large-window models.
         """
-        return await run_extract(
+        return with_notes(
             ctx,
-            path,
-            kind,
-            schema=json_schema,
-            insert_table=insert_table,
-            after=after,
-            output=output,
-            chunk_tokens=chunk_tokens,
-            concurrency=self.concurrency,
+            await run_extract(
+                ctx,
+                path,
+                kind,
+                schema=json_schema,
+                insert_table=insert_table,
+                after=after,
+                output=output,
+                chunk_tokens=chunk_tokens,
+                concurrency=self.concurrency,
+            ),
         )
 
     @skill(requires=[tags.SUMMARIZE], prefers=[tags.REASONING])
     async def compare(
-        self, ctx: SkillContext, path: str, other: str, summarize: bool = True
+        self, ctx: SkillContext, path: InputPath, other: InputPath, summarize: bool = True
     ) -> CompareResult:
         """Show what changed between two versions: a paragraph-level diff plus a summary.
 
@@ -115,4 +124,4 @@ class ReadingSkills:
             other: The newer version.
             summarize: Ask a model to summarize the differences (False gives the diff alone).
         """
-        return await run_compare(ctx, path, other, summarize=summarize, chunk_tokens=None)
+        return with_notes(ctx, await run_compare(ctx, path, other, summarize=summarize, chunk_tokens=None))

@@ -8,7 +8,8 @@ from pathlib import Path
 import docx
 from docx.document import Document
 
-from dualtrack import NoRouteError, SkillContext
+from dualtrack import SkillContext
+from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, named
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, estimate, gather_bounded, truncate
 from ._markdown import parse_markdown
@@ -38,6 +39,20 @@ class _Progress:
         self.ctx.progress(self.done, self.total, message)
 
 
+def summary_check(source: str) -> Check:
+    """Clean a summary reply and reject it when it is empty, looping or mostly an echo of ``source``."""
+
+    @named("usable")
+    def check(reply: str, context: CheckContext) -> CheckResult:
+        text = clean_summary(reply)
+        if is_unusable(text, source):
+            why = "no summary left once echoed lines were removed" if text else "empty"
+            return CheckResult(name="echo", passed=False, reason=why)
+        return CheckResult(name="usable", passed=True, value=text)
+
+    return check
+
+
 def _reply_tokens(budget: int, max_words: int | None) -> int:
     wanted = int(max_words * 1.6) + 32 if max_words else 256
     return max(64, min(wanted, budget // 2))
@@ -56,7 +71,7 @@ async def run_summarize(
 ) -> SummaryResult:
     """Summarize a document (see ``DocumentPlugin.summarize``)."""
     doc = await load(ctx, path)
-    target = resolve_output(doc.path, output, "summary") if (save or output) else None
+    target = resolve_output(ctx, doc.path, output, "summary") if (save or output) else None
     budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
     notes = [b for b in doc.view.blocks if b.kind in ("footnote", "endnote")]
     chunks = chunk_blocks(doc.view.body() + notes, budget)
@@ -67,27 +82,22 @@ async def run_summarize(
 
     fallbacks = 0
 
-    async def usable(prompt: str, source: str, fallback: str) -> str:
+    async def usable(prompt: str, source: str, fallback: str, data: str = "") -> str:
         """A cleaned model summary; another model if the first echoes or loops; else ``fallback``."""
         nonlocal fallbacks
-        excluded: list[str] = []
-        for _ in range(2):
-            try:
-                done = await ctx.generate(
-                    prompt, system=SYSTEM, max_tokens=reply, temperature=0.2, exclude=excluded
-                )
-            except NoRouteError:
-                if not excluded:
-                    raise
-                break
-            text = clean_summary(done.text)
-            if not is_unusable(text, source):
-                return text
-            excluded.append(done.model_card or "")
-            if not _has_alternative(ctx, excluded):
-                break
-        fallbacks += 1
-        return fallback
+        checked = await ctx.generate_checked(
+            prompt,
+            checks=[summary_check(source), degenerate()],
+            source=data or source,
+            feedback=False,
+            fallback=fallback,
+            system=SYSTEM,
+            max_tokens=reply,
+            temperature=0.2,
+        )
+        if checked.fell_back:
+            fallbacks += 1
+        return str(checked.value)
 
     async def summarize_chunk(i: int, chunk: Chunk) -> str:
         part = f"part {i + 1} of {len(chunks)}" + (f" (section '{chunk.heading}')" if chunk.heading else "")
@@ -104,7 +114,8 @@ async def run_summarize(
         async def combine(_i: int, group: list[str]) -> str:
             if len(group) == 1:
                 return group[0]
-            text = await usable(reduce_prompt(group, style, max_words), "", merge_bullets(group))
+            prompt = reduce_prompt(group, style, max_words)
+            text = await usable(prompt, "", merge_bullets(group), data="\n".join(group))
             progress.step(f"combined {len(group)} partial summaries")
             return text
 
@@ -122,14 +133,6 @@ async def run_summarize(
     if target is not None:
         result.output = await _write_summary(doc.document, doc.path.stem, summary, target)
     return result
-
-
-def _has_alternative(ctx: SkillContext, excluded: list[str]) -> bool:
-    """Whether a call just made by this skill had a qualifying candidate not tried yet."""
-    for call in reversed(ctx.calls):
-        if call.model in excluded:
-            return any(c.model not in excluded for c in call.decision.candidates)
-    return False
 
 
 def _groups(partials: list[str], budget: int) -> list[list[str]]:

@@ -108,17 +108,18 @@ class Session:
             n += 1
         return name
 
-    def plan(self, output: str | None, in_place: bool) -> Path:
+    def plan(self, ctx: SkillContext, output: str | None, in_place: bool) -> Path:
         """Decide (before any work) where the edit goes; refuses lossy in-place edits.
 
         Args:
+            ctx: The running skill's context (holds the output rule and the roots).
             output: The output path (default: ``<name>.edited.xlsx`` next to the input).
             in_place: Edit the input itself.
 
         Returns:
             The destination.
         """
-        return output_path(self.checked, output, in_place)
+        return output_path(ctx, self.checked, output, in_place)
 
     def save(self, dest: Path, in_place: bool) -> list[str]:
         """Write the edited workbook atomically to ``dest``; return warnings about lost parts."""
@@ -130,7 +131,7 @@ async def open_session(
 ) -> tuple[Session, Any]:
     """Open and check ``path`` off the event loop, and decide the destination before any work."""
     session = await asyncio.to_thread(Session.open, ctx, path, max_cells=max_cells)
-    return session, session.plan(output, in_place)
+    return session, session.plan(ctx, output, in_place)
 
 
 async def load_table(session: Session, sheet: str | None) -> Table:

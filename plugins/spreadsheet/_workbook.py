@@ -182,10 +182,11 @@ def load(checked: CheckedWorkbook, *, data_only: bool = False, read_only: bool =
         ) from exc
 
 
-def output_path(checked: CheckedWorkbook, output: str | None, in_place: bool) -> Path:
-    """Decide where an edit goes.
+def output_path(ctx: SkillContext, checked: CheckedWorkbook, output: str | None, in_place: bool) -> Path:
+    """Decide where an edit goes: :meth:`SkillContext.output_path`, plus the workbook's own rules.
 
     Args:
+        ctx: The running skill's context.
         checked: The input.
         output: The requested output path, if any.
         in_place: Whether the user asked to edit the input itself.
@@ -194,22 +195,19 @@ def output_path(checked: CheckedWorkbook, output: str | None, in_place: bool) ->
         The destination path.
 
     Raises:
+        OutputPathError: When the output is the input without ``in_place``, or a link.
         UserError: When the request is contradictory or would lose parts in place.
     """
     src = checked.path
+    dest = ctx.output_path(src, "edited", output or None, in_place)
     if in_place:
-        if output and Path(output).expanduser().resolve() != src:
-            raise UserError("give either in_place=True or an output path, not both")
         risky = checked.risky_parts()
         if risky:
             raise UserError(
                 f"{src.name}: editing in place would lose {', '.join(risky)} (openpyxl cannot write "
                 "them back); pass an output path to write an edited copy instead"
             )
-        return src
-    dest = Path(output).expanduser() if output else src.with_name(f"{src.stem}.edited{src.suffix}")
-    if dest.resolve() == src:
-        raise UserError(f"output {dest} is the input file; pass in_place=True to edit it in place")
+        return dest
     want = ".xlsm" if checked.macro else ".xlsx"
     if dest.suffix.lower() != want:
         raise UserError(

@@ -98,7 +98,7 @@ async def test_review_anchors_model_findings_and_keeps_static_ones(
         assert 1 <= f.line_start <= f.line_end <= len(lines)
     conn.assert_complete()
     prompt = conn.calls[0].messages[-1].content
-    assert "<<<DATA" in prompt and " 6| " in prompt and "F401" in prompt
+    assert "<data label=" in prompt and " 6| " in prompt and "F401" in prompt
 
 
 async def test_review_reports_syntax_errors_without_a_model(tmp_path: Path, make_orchestrator) -> None:
