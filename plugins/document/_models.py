@@ -24,6 +24,7 @@ __all__ = [
     "ParagraphChange",
     "People",
     "Person",
+    "RejectedRewrite",
     "ReviewItem",
     "ReviewNote",
     "ReviewReply",
@@ -45,6 +46,15 @@ _SOURCE: Any = Field(
 )
 
 
+class DocumentResult(BaseModel):
+    """What every skill of this plugin returns besides its own fields."""
+
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the inputs were read, e.g. a Strict Open XML file converted to Transitional on load",
+    )
+
+
 class Citation(BaseModel):
     """A block an answer relied on: its id and its text."""
 
@@ -52,7 +62,7 @@ class Citation(BaseModel):
     text: str
 
 
-class SummaryResult(BaseModel):
+class SummaryResult(DocumentResult):
     """A summary, the blocks it cites, and the .docx it was written to (if any)."""
 
     summary: str
@@ -75,7 +85,7 @@ class AnswerReply(BaseModel):
     found: bool = Field(description="False when the document does not contain the answer")
 
 
-class Answer(BaseModel):
+class Answer(DocumentResult):
     """An answer grounded in the document, or a clear statement that it is not there."""
 
     answer: str
@@ -92,12 +102,22 @@ class ParagraphChange(BaseModel):
     after: str
 
 
-class EditResult(BaseModel):
+class RejectedRewrite(BaseModel):
+    """A paragraph kept as it was because no model's rewrite passed the checks."""
+
+    id: str
+    reason: str = Field(description="What the checks found, model by model")
+
+
+class EditResult(DocumentResult):
     """The output of ``rewrite`` or ``suggest_edits``."""
 
     output: str
     changed: list[ParagraphChange] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
+    rejected: list[RejectedRewrite] = Field(
+        default_factory=list, description="Paragraphs kept unchanged because every rewrite failed a check"
+    )
     revisions: int = 0
 
 
@@ -125,7 +145,7 @@ class ReviewNote(BaseModel):
     exact: bool
 
 
-class ReviewResult(BaseModel):
+class ReviewResult(DocumentResult):
     """The output of ``review``."""
 
     output: str
@@ -133,7 +153,7 @@ class ReviewResult(BaseModel):
     skipped: list[str] = Field(default_factory=list)
 
 
-class DraftResult(BaseModel):
+class DraftResult(DocumentResult):
     """The output of ``draft``: where the content went and what it was."""
 
     output: str
@@ -200,7 +220,7 @@ class People(BaseModel):
     items: list[Person] = Field(default_factory=list, max_length=6)
 
 
-class ExtractResult(BaseModel):
+class ExtractResult(DocumentResult):
     """Validated extracted data, and the .docx a table of it was written to (if any)."""
 
     kind: str
@@ -218,7 +238,7 @@ class BlockChange(BaseModel):
     new_text: str | None = None
 
 
-class CompareResult(BaseModel):
+class CompareResult(DocumentResult):
     """A paragraph-level diff plus a model's summary of it."""
 
     changes: list[BlockChange] = Field(default_factory=list)
@@ -235,7 +255,7 @@ class TableReply(BaseModel):
     rows: list[Annotated[list[Text], Field(max_length=8)]] = Field(max_length=60)
 
 
-class TableResult(BaseModel):
+class TableResult(DocumentResult):
     """The output of ``to_table``."""
 
     output: str

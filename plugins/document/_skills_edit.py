@@ -7,6 +7,7 @@ from dualtrack import SkillContext, skill, tags
 from ._compose import run_draft, run_to_table
 from ._edit import run_edit
 from ._models import DraftResult, EditResult, ReviewResult, TableResult
+from ._package import with_notes
 from ._review import run_review
 
 __all__ = ["EditingSkills"]
@@ -41,18 +42,21 @@ class EditingSkills:
             output: Where to write the result (default report.edited.docx next to the input).
             in_place: Overwrite the input instead of writing a new file.
         """
-        return await run_edit(
+        return with_notes(
             ctx,
-            path,
-            instruction,
-            paragraphs=paragraphs,
-            section=section,
-            match=match,
-            output=output,
-            in_place=in_place,
-            tracked=False,
-            author="",
-            concurrency=self.concurrency,
+            await run_edit(
+                ctx,
+                path,
+                instruction,
+                paragraphs=paragraphs,
+                section=section,
+                match=match,
+                output=output,
+                in_place=in_place,
+                tracked=False,
+                author="",
+                concurrency=self.concurrency,
+            ),
         )
 
     @skill(requires=[tags.REWRITE], effects="write")
@@ -81,18 +85,21 @@ class EditingSkills:
             output: Where to write the result (default report.suggested.docx next to the input).
             in_place: Write the suggestions into the input itself.
         """
-        return await run_edit(
+        return with_notes(
             ctx,
-            path,
-            instruction,
-            paragraphs=paragraphs,
-            section=section,
-            match=match,
-            output=output,
-            in_place=in_place,
-            tracked=True,
-            author=author,
-            concurrency=self.concurrency,
+            await run_edit(
+                ctx,
+                path,
+                instruction,
+                paragraphs=paragraphs,
+                section=section,
+                match=match,
+                output=output,
+                in_place=in_place,
+                tracked=True,
+                author=author,
+                concurrency=self.concurrency,
+            ),
         )
 
     @skill(requires=[tags.CHAT], prefers=[tags.LONG_CONTEXT, tags.REASONING], effects="write")
@@ -117,15 +124,18 @@ class EditingSkills:
             output: Where to write the result (default report.drafted.docx next to the input).
             in_place: Insert into the input file itself.
         """
-        return await run_draft(
+        return with_notes(
             ctx,
-            path,
-            instructions,
-            outline=outline,
-            after=after,
-            output=output,
-            in_place=in_place,
-            chunk_tokens=None,
+            await run_draft(
+                ctx,
+                path,
+                instructions,
+                outline=outline,
+                after=after,
+                output=output,
+                in_place=in_place,
+                chunk_tokens=None,
+            ),
         )
 
     @skill(requires=[tags.JSON], prefers=[tags.REASONING, tags.LONG_CONTEXT], effects="write")
@@ -152,17 +162,20 @@ class EditingSkills:
             output: Where to write the result (default report.reviewed.docx next to the input).
             in_place: Add the comments to the input file itself.
         """
-        return await run_review(
+        return with_notes(
             ctx,
-            path,
-            focus=focus,
-            max_comments=max_comments,
-            author=author,
-            initials=initials,
-            output=output,
-            in_place=in_place,
-            chunk_tokens=None,
-            concurrency=self.concurrency,
+            await run_review(
+                ctx,
+                path,
+                focus=focus,
+                max_comments=max_comments,
+                author=author,
+                initials=initials,
+                output=output,
+                in_place=in_place,
+                chunk_tokens=None,
+                concurrency=self.concurrency,
+            ),
         )
 
     @skill(requires=[tags.EXTRACT], effects="write")
@@ -191,14 +204,17 @@ class EditingSkills:
             output: Where to write the result (default report.table.docx next to the input).
             in_place: Edit the input file itself.
         """
-        return await run_to_table(
+        return with_notes(
             ctx,
-            path,
-            paragraphs=paragraphs,
-            section=section,
-            match=match,
-            columns=columns,
-            delimiter=delimiter,
-            output=output,
-            in_place=in_place,
+            await run_to_table(
+                ctx,
+                path,
+                paragraphs=paragraphs,
+                section=section,
+                match=match,
+                columns=columns,
+                delimiter=delimiter,
+                output=output,
+                in_place=in_place,
+            ),
         )
