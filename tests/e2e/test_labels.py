@@ -9,7 +9,16 @@ import docx
 import openpyxl
 import pytest
 
-from dualtrack import Orchestrator, Policy, SkillContext, load_config, plugin, read_sensitivity_label, skill
+from dualtrack import (
+    LabelPolicy,
+    Orchestrator,
+    Policy,
+    SkillContext,
+    load_config,
+    plugin,
+    read_sensitivity_label,
+    skill,
+)
 from dualtrack.testing import ScriptedConnector, model_card
 from tests.office import convert, requires_soffice
 
@@ -269,3 +278,108 @@ def test_label_survives_a_libreoffice_round_trip(tmp_path):
     src = labelled(make_docx(tmp_path / "src" / "memo.docx"), CONFIDENTIAL_ID, "Confidential")
     out = convert(src, "docx", tmp_path / "out")
     assert read_sensitivity_label(out).value == "confidential"
+
+
+# -- relationship targets in every form the OPC spec allows --------------------------------
+
+_TARGET_FORMS = {
+    # form: (target written in _rels/.rels, zip entry name) for a part conventionally at <dir>/<name>
+    "relative": ("{dir}/{name}", "{dir}/{name}"),
+    "dot-slash": ("./{dir}/{name}", "{dir}/{name}"),
+    "absolute": ("/{dir}/{name}", "{dir}/{name}"),
+    "dot-dot": ("/{dir}/../{dir}/{name}", "{dir}/{name}"),
+    "percent-encoded": ("{dir}/%{hex}{rest}", "{dir}/{name}"),
+    "upper-case-target": ("{DIR}/{NAME}", "{dir}/{name}"),
+    "upper-case-entry": ("{dir}/{name}", "{DIR}/{NAME}"),
+}
+
+
+def relink(path: Path, rel_type: str, part: str, form: str) -> Path:
+    """Rewrite the relationship of ``rel_type`` (to ``part``) and the part's entry name in ``form``."""
+    folder, name = part.split("/")
+    fields = {
+        "dir": folder,
+        "name": name,
+        "DIR": folder.upper(),
+        "NAME": name.upper(),
+        "hex": f"{ord(name[0]):02x}",
+        "rest": name[1:],
+    }
+    target, entry = (t.format(**fields) for t in _TARGET_FORMS[form])
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    rels = parts["_rels/.rels"].decode()
+    start = rels.index(f'Type="{rel_type}"')
+    old = rels[start:].split('Target="', 1)[1].split('"', 1)[0]
+    rels = rels[:start] + rels[start:].replace(f'Target="{old}"', f'Target="{target}"', 1)
+    parts["_rels/.rels"] = rels.encode()
+    parts[entry] = parts.pop(part)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    tmp.replace(path)
+    return path
+
+
+@pytest.mark.parametrize("form", list(_TARGET_FORMS))
+@pytest.mark.parametrize("storage", ["custom-properties", "label-info"])
+@pytest.mark.parametrize("make", [make_docx, make_xlsx], ids=["docx", "xlsx"])
+async def test_labels_are_found_whatever_the_form_of_the_target(tmp_path, make, storage, form):
+    path = make(tmp_path / ("f.docx" if make is make_docx else "f.xlsx"))
+    if storage == "custom-properties":
+        labelled(path, CONFIDENTIAL_ID, "Confidential")
+        relink(path, _CUSTOM_REL, "docProps/custom.xml", form)
+    else:
+        add_parts(path, label_info=label_info_xml(CONFIDENTIAL_ID))
+        relink(path, _LABELINFO_REL, "docMetadata/LabelInfo.xml", form)
+    assert read_sensitivity_label(path).value == "confidential"
+    if form == "dot-dot":
+        orc, partner, _ = orc_with()
+        res = await orc.invoke("files.summarize", path=path)
+        assert res.models == ["local"] and partner.calls == []
+
+
+def _break_part(path: Path, part: str, how: str) -> Path:
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    if how == "missing":
+        del parts[part]
+    elif how == "unparseable":
+        parts[part] = parts[part][: len(parts[part]) // 2]
+    elif how == "dtd":
+        parts[part] = b'<!DOCTYPE p [<!ENTITY e "x">]>' + parts[part].split(b"?>", 1)[1]
+    elif how == "external":
+        rels = parts["_rels/.rels"].decode()
+        i = rels.index(part)
+        parts["_rels/.rels"] = (rels[:i] + rels[i:].replace("/>", ' TargetMode="External"/>', 1)).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    if how == "corrupt":  # flip bytes inside the stored (compressed) data: the CRC check fails
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(part)
+        raw = bytearray(path.read_bytes())
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        for k in range(start + 5, start + 25):
+            raw[k] ^= 0x5A
+        path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("how", ["missing", "unparseable", "dtd", "external", "corrupt"])
+@pytest.mark.parametrize("storage", ["custom-properties", "label-info"])
+def test_a_linked_label_part_that_cannot_be_read_fails_closed(tmp_path, storage, how):
+    path = make_docx(tmp_path / "f.docx")
+    if storage == "custom-properties":
+        labelled(path, GENERAL_ID, "Public")
+        part = "docProps/custom.xml"
+    else:
+        add_parts(path, label_info=label_info_xml(GENERAL_ID))
+        part = "docMetadata/LabelInfo.xml"
+    mapped = LabelPolicy(ids={GENERAL_ID: "general"})
+    assert read_sensitivity_label(path, mapped).value == "general"  # readable: the label's own level
+    _break_part(path, part, how)
+    assert read_sensitivity_label(path, mapped).value == "confidential"
+    strict = LabelPolicy(ids={GENERAL_ID: "general"}, default="highly-confidential")
+    assert read_sensitivity_label(path, strict).value == "highly-confidential"  # the configured default
