@@ -98,3 +98,26 @@ def test_bad_label_level_in_config_names_the_field(tmp_path):
     cfg.write_text('models = []\n[labels]\nnames = { "Acme" = "top-secret" }\n')
     with pytest.raises(ConfigError, match=r"labels\.names"):
         load_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("", "docProps/custom.xml", "docProps/custom.xml"),
+        ("/", "./docProps/custom.xml", "docProps/custom.xml"),
+        ("", "/docProps/../docProps/custom.xml", "docProps/custom.xml"),
+        ("", "docProps/%63ustom.xml", "docProps/custom.xml"),
+        ("/word/document.xml", "media/image1.png", "word/media/image1.png"),
+        ("/word/document.xml", "../customXml/item1.xml", "customXml/item1.xml"),
+        ("/word/document.xml", "/word/styles.xml#frag", "word/styles.xml"),
+        ("", "https://example.com/custom.xml", None),
+        ("", "", None),
+    ],
+)
+def test_relationship_targets_resolve_the_opc_way(source, target, expected):
+    from dualtrack._office._partnames import part_key, rels_part_for, resolve_target
+
+    assert resolve_target(source, target) == expected
+    assert part_key("/DocProps/%43ustom.XML") == part_key("docProps/custom.xml")
+    assert rels_part_for("") == "_rels/.rels"
+    assert rels_part_for("/word/document.xml") == "word/_rels/document.xml.rels"

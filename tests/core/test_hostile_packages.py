@@ -302,3 +302,31 @@ def test_labels_still_read_from_a_hostile_package(tmp_path: Path) -> None:
     """The label reader runs before the package check; a bomb does not make it read everything."""
     path = many_part_bomb(tmp_path / "bomb.docx", parts=50)
     assert read_sensitivity_label(path) is None
+
+
+# -- the plugins' open paths use the same check -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [k for k in HIDDEN_XML if k.startswith("xlsx")])
+def test_the_spreadsheet_plugin_refuses_hidden_xml(tmp_path: Path, kind: str) -> None:
+    from dualtrack.plugins.spreadsheet._workbook import open_checked
+
+    path = tmp_path / "hidden.xlsx"
+    HIDDEN_XML[kind][0](path)
+    with pytest.raises(InputFileError, match="DTD"):
+        open_checked(None, path, max_cells=1_000_000)
+
+
+@pytest.mark.parametrize("kind", [k for k in HIDDEN_XML if k.startswith("docx")])
+async def test_the_document_plugin_refuses_hidden_xml(tmp_path: Path, kind: str) -> None:
+    from dualtrack import Orchestrator
+    from dualtrack.plugins.document import DocumentPlugin
+    from dualtrack.testing import ScriptedConnector, model_card
+
+    path = tmp_path / "hidden.docx"
+    HIDDEN_XML[kind][0](path)
+    model = ScriptedConnector([])
+    orc = Orchestrator(models=[model_card(model, name="m")], plugins=[DocumentPlugin])
+    with pytest.raises(InputFileError, match="DTD"):
+        await orc.invoke("document.summarize", path=str(path))
+    assert model.calls == []
