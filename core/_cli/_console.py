@@ -11,7 +11,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-__all__ = ["HAS_RICH", "PlainConsole", "PlainTable", "make_console", "make_table"]
+__all__ = ["HAS_RICH", "PlainConsole", "PlainTable", "escape", "make_console", "make_table"]
 
 try:
     import rich  # noqa: F401 - only probing for the `cli` extra
@@ -20,7 +20,8 @@ try:
 except ModuleNotFoundError:  # the `cli` extra is not installed: plain text
     HAS_RICH = False
 
-_MARKUP = re.compile(r"\[/?(?:bold|dim|red|yellow|green|italic|[a-z]+(?: [a-z]+)*)?\]")
+_STYLE = r"(?:bold|dim|italic|red|yellow|green|cyan|blue)"
+_MARKUP = re.compile(rf"\[/?(?:{_STYLE}(?: {_STYLE})*)?\]")  # the CLI's own style tags only
 
 
 class PlainTable:
@@ -81,6 +82,15 @@ class PlainConsole:
         self.print(json.dumps(json.loads(text), indent=2, ensure_ascii=False), markup=False)
 
 
+def escape(text: str) -> str:
+    """``text`` safe to print with markup (``[document]`` stays as it is, not a style)."""
+    if HAS_RICH:
+        from rich.markup import escape as rich_escape
+
+        return rich_escape(text)
+    return text
+
+
 def make_console(*, stderr: bool = False) -> Any:
     """A rich console when the ``cli`` extra is installed, else a :class:`PlainConsole`."""
     if HAS_RICH:
@@ -96,7 +106,11 @@ def make_table(title: str, columns: tuple[str, ...]) -> Any:
     if HAS_RICH:
         from rich.table import Table
 
-        table = Table(title=title)
+        class _Table(Table):  # cells are text, never markup: `dualtrack[document]` is no style
+            def add_row(self, *cells: Any, **kw: Any) -> None:
+                super().add_row(*(escape(c) if isinstance(c, str) else c for c in cells), **kw)
+
+        table = _Table(title=title)
     else:
         table = PlainTable(title)
     for col in columns:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import DualtrackError
 from ._args import parse_skill_args, split_args
-from ._console import make_console
+from ._console import escape, make_console
 
 if TYPE_CHECKING:
     from .._app._orchestrator import Orchestrator
@@ -79,17 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first, _, rest = str(exc).partition("\n")
-        err.print(f"[bold red]error:[/] {first}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(first)}", markup=True)
         if rest:
             err.print(rest, markup=False)
-        hint = getattr(exc, "hint", "") or _hint(exc)
+        hint = _hint(exc)
         if hint:
-            err.print(f"[dim]hint:[/] {hint}", markup=True)
+            err.print(f"[dim]hint:[/] {escape(hint)}", markup=True)
         return 1
     except Exception as exc:
         if args.debug:
             raise
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')}", markup=True)
         err.print("[dim]hint:[/] run again with --debug for the traceback", markup=True)
         return 1
 
@@ -118,7 +118,7 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     orc = _orchestrator(args)
     if cmd != "plugins":  # `plugins` lists them as unavailable, with the fix
         for name, problem in orc.plugin_errors.items():
-            err.print(f"[yellow]warning:[/] plugin {name!r} skipped: {problem}", markup=True)
+            err.print(f"[yellow]warning:[/] plugin {name!r} skipped: {escape(problem)}", markup=True)
     if cmd == "plugins":
         views.plugins_table(out, orc)
     elif cmd == "models":
@@ -148,7 +148,7 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 async def _run(orc: Orchestrator, args: argparse.Namespace, err: Console) -> Any:
     def progress(skill: str, done: int, total: int, message: str) -> None:
-        err.print(f"[dim]{skill}: {done}/{total} {message}[/]", markup=True)
+        err.print(f"[dim]{escape(f'{skill}: {done}/{total} {message}')}[/]", markup=True)
 
     try:
         skill = orc.skill(args.skill)

@@ -32,6 +32,8 @@ from dualtrack.connectors.llama_cpp import (  # noqa: E402
     loaded_models,
 )
 
+pytestmark = pytest.mark.slow
+
 PARTNER_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",

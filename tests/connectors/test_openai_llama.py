@@ -10,6 +10,8 @@ from dualtrack import CompletionRequest, ContextLengthError, Message
 from dualtrack.connectors.openai import OpenAIConnector
 from tests.connectors.servers.llama import MODEL_ALIAS, LlamaServer
 
+pytestmark = pytest.mark.slow
+
 PERSON = {
     "type": "object",
     "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},

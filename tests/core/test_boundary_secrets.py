@@ -183,9 +183,11 @@ def test_secrets_belong_to_an_instance_not_the_process():
     assert a.text("x known-only-to-a-123 y") == f"x {REDACTED} y"
     assert Redactor().text("x known-only-to-a-123 y") == "x known-only-to-a-123 y"
     one = Orchestrator(
-        models=[ModelCard(name="m", connector=ScriptedConnector([]), settings={"token": TOKEN})]
+        models=[
+            ModelCard(name="m", track="in-house", connector=ScriptedConnector([]), settings={"token": TOKEN})
+        ]
     )
-    two = Orchestrator(models=[ModelCard(name="n", connector=ScriptedConnector([]))])
+    two = Orchestrator(models=[ModelCard(name="n", track="in-house", connector=ScriptedConnector([]))])
     assert TOKEN in one.redactor and TOKEN not in two.redactor
 
 
@@ -199,7 +201,11 @@ def test_import_installs_nothing_and_the_orchestrator_installs_its_own_filter():
 
     log = logging.getLogger("dualtrack")
     orc = Orchestrator(
-        models=[ModelCard(name="m", connector=ScriptedConnector([]), settings={"api_key": API_KEY})]
+        models=[
+            ModelCard(
+                name="m", track="in-house", connector=ScriptedConnector([]), settings={"api_key": API_KEY}
+            )
+        ]
     )
     mine = [f for f in log.filters if isinstance(f, RedactingFilter) and f.redactor is orc.redactor]
     assert len(mine) == 1
@@ -213,7 +219,9 @@ def test_import_installs_nothing_and_the_orchestrator_installs_its_own_filter():
 def test_connectors_add_what_they_learn_to_the_orchestrator_redactor(monkeypatch):
     env_key = "sk-from-the-environment-0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", env_key)
-    orc = Orchestrator(models=[ModelCard(name="gpt", connector="openai", settings={"model": "gpt-4o-mini"})])
+    orc = Orchestrator(
+        models=[ModelCard(name="gpt", track="partner", connector="openai", settings={"model": "gpt-4o-mini"})]
+    )
     assert env_key not in orc.redactor
     orc.executor.connector("gpt")  # built on first use, with the orchestrator's redactor
     assert env_key in orc.redactor

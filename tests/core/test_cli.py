@@ -98,7 +98,12 @@ def test_each_arg_is_read_by_its_parameter_type() -> None:
 
 @pytest.mark.parametrize(
     ("item", "expected"),
-    [("count=seven", "integer"), ("count=1.5", "integer"), ("flag=yes", "boolean"), ("names=a,b", "array")],
+    [
+        ("count=seven", "integer"),
+        ("count=1.5", "integer"),
+        ("flag=yes", "boolean"),
+        ("names=a,b", "array or null"),
+    ],
 )
 def test_a_value_of_the_wrong_type_names_the_parameter(item: str, expected: str) -> None:
     with pytest.raises(ArgumentError) as info:

@@ -67,7 +67,7 @@ def without_docx(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_a_plugin_whose_extra_is_missing_is_unavailable_with_the_install_line(
-    without_docx: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    without_docx: None,
 ) -> None:
     orc = Orchestrator(plugins=None)  # every installed plugin
     assert "document" not in [p.name for p in orc.registry] and "code" in [p.name for p in orc.registry]
@@ -79,13 +79,22 @@ async def test_a_plugin_whose_extra_is_missing_is_unavailable_with_the_install_l
         await orc.invoke("document.summarize", path="report.docx")
     assert info.value.install == "pip install 'dualtrack[document]'" and info.value.module == "docx"
 
-    monkeypatch.setattr(_console, "HAS_RICH", False)
-    monkeypatch.setattr(_main, "_orchestrator", lambda args: orc)
+
+@pytest.mark.parametrize("rich", [True, False])
+def test_the_cli_lists_it_and_refuses_to_run_it_with_the_install_line(
+    without_docx: None, rich: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setattr(_console, "HAS_RICH", rich)
+    monkeypatch.setattr(_main, "_orchestrator", lambda args: Orchestrator(plugins=None))
     assert _main.main(["plugins"]) == 0
-    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("document.*"))
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "document.*" in line)
     assert "unavailable" in row and "pip install 'dualtrack[document]'" in row
     assert _main.main(["run", "document.summarize", "--arg", "path=report.docx"]) == 1
-    assert "pip install 'dualtrack[document]'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: plugin 'document' is unavailable" in err and "pip install 'dualtrack[document]'" in err
+    assert "RuntimeError" not in err
 
 
 # -- a fresh venv, no extras ----------------------------------------------------------

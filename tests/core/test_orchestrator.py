@@ -6,6 +6,7 @@ import pytest
 from pydantic import BaseModel
 
 from dualtrack import (
+    AllAttemptsFailedError,
     Completion,
     MalformedResponseError,
     Message,
@@ -204,7 +205,8 @@ async def test_ask_runs_tools_and_refuses_unconfirmed_writes():
     )
     orc = Orchestrator(models=[model_card(conn)], plugins=[notes])
     answer = await orc.ask("How many words in 'a b c'? Then save it.")
-    assert answer == "There are 3 words."
+    assert answer.value == "There are 3 words." and answer.skill == "host.ask"
+    assert len(answer.calls) == 2 and "call 2:" in answer.explain()
     tool_msgs = [m for m in conn.calls[1].messages if m.role == "tool"]
     assert tool_msgs[0].content == "3"
     assert "not confirmed" in tool_msgs[1].content and notes.saved == []
@@ -216,7 +218,7 @@ def test_scripted_connector_reports_unused_and_exhausted():
     with pytest.raises(AssertionError, match="never requested"):
         conn.assert_complete()
     orc = Orchestrator(models=[model_card(ScriptedConnector([]))], plugins=[Demo])
-    with pytest.raises(Exception, match="no reply left"):
+    with pytest.raises(AllAttemptsFailedError, match="no reply left"):
         orc.invoke_sync("demo.summarize", text="x")
 
 

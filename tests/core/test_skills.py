@@ -69,14 +69,30 @@ class Crm:
         return len(items)
 
 
-def _snapshot(name: str, data: dict) -> None:
-    path = SNAPSHOTS / f"{name}.json"
+def _snapshot(name: str, data: dict, directory: Path = SNAPSHOTS) -> None:
+    """Compare with the committed snapshot; a missing one is written, and fails under CI."""
+    path = directory / f"{name}.json"
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+        missing = not path.exists()
         path.write_text(text)
+        if missing and os.environ.get("CI"):
+            pytest.fail(f"snapshot {path.name} was missing; it has been written, commit it ({path})")
     assert json.loads(path.read_text()) == json.loads(text), (
         f"schema changed; UPDATE_SNAPSHOTS=1 to accept ({path})"
     )
+
+
+def test_a_missing_snapshot_is_written_and_fails_under_ci(tmp_path, monkeypatch):
+    monkeypatch.delenv("UPDATE_SNAPSHOTS", raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="was missing; it has been written, commit it"):
+        _snapshot("new", {"a": 1}, tmp_path)
+    assert json.loads((tmp_path / "new.json").read_text()) == {"a": 1}
+    _snapshot("new", {"a": 1}, tmp_path)  # committed now: passes
+    monkeypatch.delenv("CI")
+    _snapshot("other", {"b": 2}, tmp_path)  # outside CI a missing snapshot is written and passes
+    assert (tmp_path / "other.json").exists()
 
 
 def test_schema_snapshot_nested_models_enums_literal_optional_defaults():

@@ -13,6 +13,8 @@ from dualtrack.testing import FunctionConnector, model_card
 from tests.e2e.test_document_examples import load
 from tests.plugins.document._fake import smart_reply
 
+pytestmark = pytest.mark.slow
+
 
 async def test_demo_summarizes_and_explains_routing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -16,7 +16,7 @@ from tests.office import convert, requires_soffice
 from tests.plugins.document._fake import data_of, smart_reply
 from tests.plugins.document._samples import build_rich
 
-pytestmark = requires_soffice
+pytestmark = [requires_soffice, pytest.mark.slow]
 
 
 def reply(request: CompletionRequest) -> str:

@@ -31,6 +31,8 @@ from dualtrack import (
     skill,
 )
 
+pytestmark = pytest.mark.slow
+
 SERVER = Path(__file__).parent / "servers" / "fault_injection.py"
 PARTNER_KEY = "sk-partner-0123456789abcdefSECRET"
 INHOUSE_KEY = "inhouse-token-9876543210-SECRET"

@@ -14,6 +14,8 @@ PLUGIN = '''
 from dualtrack import ModelCard, SkillContext, plugin, skill
 from dualtrack.testing import ScriptedConnector
 
+pytestmark = pytest.mark.slow
+
 
 @plugin("greeter", description="Greets people.")
 class Greeter:

@@ -15,6 +15,8 @@ from dualtrack.testing import ScriptedConnector, model_card
 
 from .conftest import FIX_DIFF, fix_reply, snapshot
 
+pytestmark = pytest.mark.slow
+
 # -p no:hypothesispytest only keeps these runs fast; the command is run exactly as given
 COMMAND = [
     "python",

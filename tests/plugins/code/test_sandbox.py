@@ -11,6 +11,8 @@ from dualtrack.plugins.code._isolation import detect_isolation
 
 from .conftest import snapshot
 
+pytestmark = pytest.mark.slow
+
 NAMESPACES = bool(detect_isolation().prefix)
 both = pytest.mark.parametrize(
     "namespaces",

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from dualtrack import Orchestrator
+from dualtrack import ArgumentError, Orchestrator
 from dualtrack.plugins.code import CodePlugin, TestsResult
 from dualtrack.plugins.code._isolation import Isolation, detect_isolation
 from dualtrack.testing import ScriptedConnector, model_card
 
 from .conftest import py_block, run_pytest_outside, snapshot
+
+pytestmark = pytest.mark.slow
 
 NAMESPACES = bool(detect_isolation().prefix)
 
@@ -260,7 +262,7 @@ def test_add():
 
 async def test_unknown_symbol_fails_before_any_model_call(project: Path) -> None:
     orc, conn = small_only()
-    with pytest.raises(Exception, match="did you mean clamp"):
+    with pytest.raises(ArgumentError, match="did you mean clamp"):
         await orc.invoke("code.tests", path=str(project / "calc" / "ops.py"), symbol="clam")
     assert conn.calls == []
 
