@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLAMA_CPP := llama-cpp-python==0.3.35
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AMX=OFF
 
 .PHONY: demo test lint typecheck bench clean
 
@@ -11,8 +13,11 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# llama-cpp-python compiles once (several minutes on 2 cores); pip caches the wheel.
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) $(BIN)/python -m pip install --quiet -e '.[dev]'
+	# llama-cpp-python compiles once (several minutes on 2 cores); pip caches the wheel. It is built
+	# portable (no -march=native): a native build's AMX kernels crash on CPUs that have AMX.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) \
+		$(BIN)/python -m pip install --quiet '$(LLAMA_CPP)'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
