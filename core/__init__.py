@@ -55,15 +55,16 @@ if TYPE_CHECKING:
     from ._plugins._prompting import data_block
     from ._plugins._registry import Plugin, plugin
     from ._plugins._skills import Skill, skill
-    from ._routing._decision import Candidate, Rejection, RouteDecision
+    from ._routing._decision import Candidate, Constraint, Rejection, RouteDecision
     from ._routing._router import Policy, Requirements, Router
     from ._runtime._budget import Budget, Budgets
     from ._runtime._circuit import CircuitBreaker
-    from ._runtime._execution import Attempt, RetryPolicy
-    from ._runtime._gateway import ShadowResult
+    from ._runtime._execution import Attempt, Outcome, RetryPolicy
+    from ._runtime._gateway import ModelGateway, SkillScope
     from ._runtime._ledger import Ledger, MemoryLedger, UsageRow
     from ._runtime._outcomes import CheckContext, CheckedAttempt, CheckFailedError, CheckResult, CheckStage
     from ._runtime._result import ModelCall, SkillResult
+    from ._runtime._shadow import ShadowResult
     from ._runtime._sqlite_ledger import SqliteLedger
 
 __version__ = "0.1.0"
@@ -90,6 +91,7 @@ __all__ = [
     "ConfigError",
     "Connector",
     "ConnectorError",
+    "Constraint",
     "ContentFilterError",
     "ContextLengthError",
     "DualtrackError",
@@ -105,10 +107,12 @@ __all__ = [
     "MissingDependencyError",
     "ModelCall",
     "ModelCard",
+    "ModelGateway",
     "ModelTimeoutError",
     "NoRouteError",
     "Orchestrator",
     "OutputPath",
+    "Outcome",
     "OutputPathError",
     "PackageInfo",
     "PathRole",
@@ -128,6 +132,7 @@ __all__ = [
     "Skill",
     "SkillContext",
     "SkillResult",
+    "SkillScope",
     "SqliteLedger",
     "StreamingConnector",
     "TextCallback",
@@ -167,13 +172,16 @@ _LAZY: dict[str, str] = {
     "CompletionRequest": "_model._messages",
     "Config": "_app._config",
     "Connector": "_model._cards",
+    "Constraint": "_routing._decision",
     "LabelPolicy": "_office._labels",
     "Ledger": "_runtime._ledger",
     "MemoryLedger": "_runtime._ledger",
     "Message": "_model._messages",
     "ModelCall": "_runtime._result",
     "ModelCard": "_model._cards",
+    "ModelGateway": "_runtime._gateway",
     "Orchestrator": "_app._orchestrator",
+    "Outcome": "_runtime._execution",
     "FileRoots": "_app._paths",
     "InputPath": "_app._paths",
     "OutputPath": "_app._paths",
@@ -189,8 +197,9 @@ _LAZY: dict[str, str] = {
     "Router": "_routing._router",
     "Skill": "_plugins._skills",
     "SkillContext": "_app._context",
-    "ShadowResult": "_runtime._gateway",
+    "ShadowResult": "_runtime._shadow",
     "SkillResult": "_runtime._result",
+    "SkillScope": "_runtime._gateway",
     "SqliteLedger": "_runtime._sqlite_ledger",
     "StreamingConnector": "_model._cards",
     "TextCallback": "_model._messages",

@@ -17,12 +17,12 @@ from .._model._messages import Completion, CompletionRequest, Message, TextCallb
 from .._model._sensitivity import Sensitivity
 from .._office._labels import read_sensitivity_label
 from .._routing._router import Requirements
-from .._runtime._gateway import unavailable
 from ._checked import MISSING
 from ._paths import FileAccess, resolve_input, resolve_output
 
 if TYPE_CHECKING:
     from .._plugins._skills import Skill
+    from .._runtime._gateway import ModelGateway, SkillScope
     from .._runtime._outcomes import Check
     from .._runtime._result import ModelCall
     from ._checked import CheckedReply, EscalationPrompt, Feedback
@@ -60,13 +60,17 @@ class SkillContext:
         progress: ProgressCallback | None = None,
         *,
         files: FileAccess | None = None,
+        gateway: ModelGateway | None = None,
+        scope: SkillScope | None = None,
     ) -> None:
         self._orc = orchestrator
         self.skill = skill
         self._sensitivity = sensitivity
         self._files = files or orchestrator.files.access()
         self._progress = progress
-        self.calls: list[ModelCall] = []
+        self._gateway = gateway if gateway is not None else orchestrator.gateway
+        self._scope = scope if scope is not None else self._gateway.skill_scope(skill.full_name, sensitivity)
+        self.calls: list[ModelCall] = self._scope.calls
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- data boundary ------------------------------------------------------------
@@ -269,7 +273,7 @@ class SkillContext:
             on_text=on_text,
             sensitivity=level,
         )
-        return await self._orc._call_model(req, request, self)
+        return await self._gateway.call(req, request, self._scope)
 
     def context_window(self, requires: Iterable[str] = (), *, json: bool = False) -> int:
         """The context window of the model a call like this would go to now.
@@ -296,10 +300,10 @@ class SkillContext:
             sensitivity=self.sensitivity,
             skill=self.skill.full_name,
         )
-        decision = self._orc.router.route(req, unavailable(self._orc, req))
+        decision = self._gateway.route(req)
         if decision.chosen is None:
             raise NoRouteError(decision)
-        return self._orc.models[decision.chosen].context_window
+        return self._gateway.models[decision.chosen].context_window
 
     @overload
     async def generate_json(self, schema: type[T], prompt: str | Sequence[Message], **kw: Any) -> T: ...

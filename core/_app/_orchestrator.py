@@ -12,7 +12,6 @@ from typing import Any
 from .._errors import DualtrackError, MissingDependencyError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
 from .._model._discovery import available_plugins, load_plugin
-from .._model._messages import Completion, CompletionRequest
 from .._model._redact import Redactor
 from .._model._sensitivity import Sensitivity
 from .._model._sync import LoopThread
@@ -23,9 +22,10 @@ from .._routing._decision import RouteDecision
 from .._routing._router import Policy, Requirements, Router
 from .._runtime._budget import Budgets, BudgetTracker
 from .._runtime._execution import Executor, RetryPolicy
-from .._runtime._gateway import Scopes, ShadowCallback, call_model, unavailable
+from .._runtime._gateway import ModelGateway
 from .._runtime._ledger import Ledger, MemoryLedger
 from .._runtime._result import SkillResult
+from .._runtime._shadow import ShadowCallback
 from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
 from ._paths import FileRoots, bind_paths
@@ -97,18 +97,22 @@ class Orchestrator:
             self.redactor.add_settings(card.settings)
         self.redactor.install()  # the `dualtrack` logger, while this orchestrator lives
         self.telemetry = Telemetry(tracer, redactor=self.redactor)
-        self.executor = Executor(self.router.cards, retry, telemetry=self.telemetry, redactor=self.redactor)
+        executor = Executor(self.router.cards, retry, telemetry=self.telemetry, redactor=self.redactor)
         self.labels = labels or LabelPolicy()
         self.default_sensitivity = Sensitivity.parse(default_sensitivity)
-        self.ledger: Ledger = ledger or MemoryLedger()
+        usage: Ledger = ledger or MemoryLedger()
         self.budgets = budgets or Budgets()
-        self.budget = BudgetTracker(self.budgets, self.ledger) if self.budgets.active else None
-        self.shadow = {key: list(targets) for key, targets in (shadow or {}).items()}
-        unknown = sorted({t for targets in self.shadow.values() for t in targets} - set(names))
+        unknown = sorted({t for targets in (shadow or {}).values() for t in targets} - set(names))
         if unknown:
             raise UserError(f"shadow names unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
-        self.on_shadow = on_shadow
-        self._scopes = Scopes(self)
+        self.gateway = ModelGateway(
+            self.router,
+            executor,
+            ledger=usage,
+            budget=BudgetTracker(self.budgets, usage) if self.budgets.active else None,
+            shadow=shadow,
+            on_shadow=on_shadow,
+        )
         self.on_progress = on_progress
         self.confirm = confirm
         self.files = FileRoots(roots, allow_secrets=allow_secrets)
@@ -174,6 +178,21 @@ class Orchestrator:
         """The catalog, by name."""
         return self.router.cards
 
+    @property
+    def executor(self) -> Executor:
+        """The executor of model calls (breakers, connectors, retries); the gateway's."""
+        return self.gateway.executor
+
+    @property
+    def ledger(self) -> Ledger:
+        """Where usage is recorded; the gateway's."""
+        return self.gateway.ledger
+
+    @property
+    def budget(self) -> BudgetTracker | None:
+        """Today's spend against the budgets, or ``None`` when nothing is limited; the gateway's."""
+        return self.gateway.budget
+
     # -- introspection ------------------------------------------------------------
 
     def skill(self, name: str) -> Skill:
@@ -217,7 +236,7 @@ class Orchestrator:
             output_tokens=512,
             skill=s.full_name,
         )
-        return self.router.route(req, unavailable(self, req))
+        return self.gateway.route(req)
 
     # -- invocation ---------------------------------------------------------------
 
@@ -255,12 +274,15 @@ class Orchestrator:
             confirm=(lambda resolved: confirm(s, dict(resolved))) if confirm else None,
         )
         level = self.sensitivity_of(sensitivity)
-        ctx = SkillContext(self, s, level, on_progress or self.on_progress, files=files)
+        scope = self.gateway.skill_scope(s.full_name, level)
+        ctx = SkillContext(
+            self, s, level, on_progress or self.on_progress, files=files, gateway=self.gateway, scope=scope
+        )
         if s.ctx_param:
             values[s.ctx_param] = ctx
         start = time.perf_counter()
         try:
-            async with self._scopes.enter(ctx):
+            async with scope:
                 if s.is_async:
                     value = await s.func(**values)
                 else:
@@ -346,19 +368,11 @@ class Orchestrator:
         elapsed = time.perf_counter() - start
         return SkillResult("host.generate", done.text, ctx.calls, elapsed, ctx.sensitivity)
 
-    # -- model calls (used by SkillContext) ---------------------------------------
-
-    async def _call_model(
-        self, req: Requirements, request: CompletionRequest, ctx: SkillContext
-    ) -> Completion:
-        """Route and run one model call of ``ctx`` (budgets, deadline, ledger, shadows)."""
-        return await call_model(self, req, request, ctx)
-
     # -- lifecycle ----------------------------------------------------------------
 
     async def aclose(self) -> None:
         """Release connectors (HTTP pools, loaded models)."""
-        await self.executor.aclose()
+        await self.gateway.aclose()
 
     async def __aenter__(self) -> Orchestrator:
         return self

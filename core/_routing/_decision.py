@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .._model._sensitivity import Sensitivity
@@ -11,7 +12,7 @@ from .._model._sensitivity import Sensitivity
 if TYPE_CHECKING:
     from ._router import Requirements
 
-__all__ = ["Candidate", "Rejection", "RouteDecision"]
+__all__ = ["Candidate", "Constraint", "Rejection", "RouteDecision"]
 
 _LEVELS = list(Sensitivity)
 
@@ -29,56 +30,86 @@ class Candidate:
     score: float
 
 
-@dataclass(slots=True, frozen=True)
+class Constraint(StrEnum):
+    """The hard constraint that kept a model from being a candidate."""
+
+    DISABLED = "disabled"
+    """The model is disabled (no API key, or ``enabled = false``)."""
+    EXCLUDED = "excluded"
+    """The caller excluded it (already tried, for example)."""
+    DENIED = "denied"
+    """The policy denies it for this skill or plugin."""
+    CIRCUIT = "circuit"
+    """Its circuit is open: it failed too many calls lately."""
+    BUDGET = "budget"
+    """A call to it would exceed a budget."""
+    UNAVAILABLE = "unavailable"
+    """Unavailable for another reason the caller gave the router."""
+    TAGS = "tags"
+    """It lacks a required capability tag."""
+    CLEARANCE = "clearance"
+    """It is not cleared for the call's sensitivity."""
+    CONTEXT_WINDOW = "context"
+    """The call does not fit its context window."""
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
 class Rejection:
     """Why one model was not a candidate.
 
     Attributes:
         model: The card name.
-        constraint: ``disabled``, ``excluded``, ``denied``, ``unavailable``,
-            ``capabilities``, ``clearance`` or ``context``.
-        detail: Constraint-specific data; :attr:`reason` renders it.
+        constraint: The hard constraint that rejected it.
+        detail: Constraint-specific data; :attr:`reason` renders it: missing tags
+            (a tuple), ``(clearance rank, needed rank)``, ``(window, tokens needed)``,
+            or a text for the others.
     """
 
     model: str
-    constraint: str
+    constraint: Constraint
     detail: Any = None
 
     @property
     def reason(self) -> str:
         """A one-line reason, e.g. ``clearance general < confidential``."""
         c, d = self.constraint, self.detail
-        if c == "capabilities":
+        if c is Constraint.TAGS:
             return "missing tags " + ", ".join(d)
-        if c == "clearance":
+        if c is Constraint.CLEARANCE:
             return f"clearance {_LEVELS[d[0]].value} < {_LEVELS[d[1]].value}"
-        if c == "context":
+        if c is Constraint.CONTEXT_WINDOW:
             return f"context window {d[0]} < {d[1]} tokens needed"
-        if c == "disabled":
+        if c is Constraint.DISABLED:
             return f"disabled ({d})" if d else "disabled"
-        if c == "denied":
+        if c is Constraint.DENIED:
             return f"denied for {d} by policy"
-        if c == "unavailable":
-            return str(d)
-        return "excluded (already tried)"
+        if c is Constraint.EXCLUDED:
+            return "excluded (already tried)"
+        if c is Constraint.CIRCUIT:
+            return str(d) if d else "circuit open"
+        return str(d) if d else c.value
 
     @property
     def hint(self) -> str:
         """What would let a call like this one through."""
-        c, d = self.constraint, self.detail
-        if c == "capabilities":
-            return "add a model with tag(s) " + ", ".join(d)
-        if c == "clearance":
-            return f"add a model with clearance {_LEVELS[d[1]].value} or higher"
-        if c == "context":
-            return f"add a model with a context window of at least {d[1]} tokens, or send less"
-        if c == "disabled":
-            return "enable a model (set its API key or `enabled = true`)"
-        if c == "denied":
-            return "relax the policy's deny list"
-        if c == "unavailable":
-            return "wait for the model to recover, or raise the budget"
-        return "add another model"
+        return _HINTS[self.constraint](self.detail)
+
+
+_HINTS: dict[Constraint, Callable[[Any], str]] = {
+    Constraint.TAGS: lambda d: "add a model with tag(s) " + ", ".join(d),
+    Constraint.CLEARANCE: lambda d: f"add a model with clearance {_LEVELS[d[1]].value} or higher",
+    Constraint.CONTEXT_WINDOW: lambda d: (
+        f"add a model with a context window of at least {d[1]} tokens, or send less"
+    ),
+    Constraint.DISABLED: lambda d: "enable a model (set its API key or `enabled = true`)",
+    Constraint.DENIED: lambda d: "relax the policy's deny list",
+    Constraint.CIRCUIT: lambda d: "wait for the model to recover (`dualtrack models` shows its circuit)",
+    Constraint.BUDGET: lambda d: (
+        "raise the budget under [budgets] in dualtrack.toml, or wait for the next day (UTC)"
+    ),
+    Constraint.UNAVAILABLE: lambda d: "wait for the model to become available",
+    Constraint.EXCLUDED: lambda d: "add another model",
+}
 
 
 class RouteDecision:
@@ -87,9 +118,11 @@ class RouteDecision:
     Attributes:
         requirements: What was asked for.
         objective: The policy objective that ordered the candidates.
+        probes: Candidates whose circuit is open, chosen for a probe call because
+            no other model qualifies (model name → the circuit's state).
     """
 
-    __slots__ = ("_candidates", "_ranked", "_reject", "_rejections", "objective", "requirements")
+    __slots__ = ("_candidates", "_ranked", "_reject", "_rejections", "objective", "probes", "requirements")
 
     def __init__(
         self,
@@ -101,6 +134,7 @@ class RouteDecision:
         self.requirements = requirements
         self.objective = objective
         self._ranked = ranked
+        self.probes: dict[str, str] = {}
         self._candidates: tuple[Candidate, ...] | None = None
         if callable(rejections):
             self._reject: Callable[[], tuple[Rejection, ...]] | None = rejections
@@ -152,7 +186,10 @@ class RouteDecision:
         lines = [self._header()]
         for i, cand in enumerate(self.candidates):
             status = "chosen" if i == 0 else f"fallback #{i}"
-            lines.append(f"  {cand.model:<24} {status:<12} score {cand.score:+.3f}")
+            line = f"  {cand.model:<24} {status:<12} score {cand.score:+.3f}"
+            if cand.model in self.probes:
+                line += f" (probe: {self.probes[cand.model]}; no other model qualifies)"
+            lines.append(line)
         for rej in self.rejections:
             lines.append(f"  {rej.model:<24} rejected: {rej.reason}")
         if not self.candidates and not self.rejections:
@@ -163,7 +200,7 @@ class RouteDecision:
         """Why no model qualified and what to add; used by :class:`NoRouteError`."""
         hints: list[str] = []
         for rej in self.rejections:
-            if rej.constraint != "excluded" and rej.hint not in hints:
+            if rej.constraint is not Constraint.EXCLUDED and rej.hint not in hints:
                 hints.append(rej.hint)
         if not self.rejections:
             hints.append("configure at least one model (dualtrack.toml or Orchestrator(models=...))")

@@ -18,13 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._errors import NoRouteError
 from .._model._cards import ModelCard, Track
 from .._model._sensitivity import Sensitivity
-from ._decision import Rejection, RouteDecision
+from ._decision import Constraint, Rejection, RouteDecision
 
-__all__ = ["Policy", "Requirements", "Router"]
+__all__ = ["Policy", "Requirements", "Router", "Unavailable"]
 
 Objective = Literal["cost", "quality", "latency", "balanced"]
 # name, capabilities, clearance rank, window, static score, $in per 1M, $out per 1M
 _Entry = tuple[str, frozenset[str], int, int, float, float, float]
+Unavailable = Mapping[str, "str | Rejection"]
+"""Model name → why it may not be used now: a :class:`Rejection` or a plain reason."""
 
 # (quality, cost, latency) weights per objective.
 _WEIGHTS: dict[str, tuple[float, float, float]] = {
@@ -150,13 +152,14 @@ class Router:
         """The catalog, by name."""
         return self._cards
 
-    def route(self, req: Requirements, unavailable: Mapping[str, str] | None = None) -> RouteDecision:
+    def route(self, req: Requirements, unavailable: Unavailable | None = None) -> RouteDecision:
         """Decide which models may serve ``req``, best first.
 
         Args:
             req: The call's requirements.
-            unavailable: Model name → reason it cannot be used right now
-                (an open circuit, an exhausted budget). A hard constraint.
+            unavailable: Model name → why it cannot be used right now: a
+                :class:`Rejection` (an open circuit, an exhausted budget) or a
+                plain reason. A hard constraint.
 
         Returns:
             The decision: candidates in order and a rejection for every other model.
@@ -216,7 +219,7 @@ class Router:
     def _rejections(
         self,
         req: Requirements,
-        unavail: Mapping[str, str],
+        unavail: Unavailable,
         denied: Sequence[str],
         ranked: tuple[tuple[str, float], ...],
     ) -> tuple[Rejection, ...]:
@@ -229,22 +232,32 @@ class Router:
                 continue
             c = self._cards[name]
             if not c.enabled:
-                out.append(Rejection(name, "disabled", c.disabled_reason))
+                out.append(Rejection(model=name, constraint=Constraint.DISABLED, detail=c.disabled_reason))
             elif name in req.exclude:
-                out.append(Rejection(name, "excluded", None))
+                out.append(Rejection(model=name, constraint=Constraint.EXCLUDED))
             elif name in denied:
-                out.append(Rejection(name, "denied", req.skill))
+                out.append(Rejection(model=name, constraint=Constraint.DENIED, detail=req.skill))
             elif name in unavail:
-                out.append(Rejection(name, "unavailable", unavail[name]))
+                why = unavail[name]
+                if not isinstance(why, Rejection):
+                    why = Rejection(model=name, constraint=Constraint.UNAVAILABLE, detail=why)
+                out.append(why)
             elif not req.requires <= c.capabilities:
-                out.append(Rejection(name, "capabilities", tuple(sorted(req.requires - c.capabilities))))
+                missing = tuple(sorted(req.requires - c.capabilities))
+                out.append(Rejection(model=name, constraint=Constraint.TAGS, detail=missing))
             elif c.clearance.rank < level:
-                out.append(Rejection(name, "clearance", (c.clearance.rank, level)))
+                out.append(
+                    Rejection(model=name, constraint=Constraint.CLEARANCE, detail=(c.clearance.rank, level))
+                )
             else:
-                out.append(Rejection(name, "context", (c.context_window, tokens)))
+                out.append(
+                    Rejection(
+                        model=name, constraint=Constraint.CONTEXT_WINDOW, detail=(c.context_window, tokens)
+                    )
+                )
         return tuple(out)
 
-    def require(self, req: Requirements, unavailable: Mapping[str, str] | None = None) -> RouteDecision:
+    def require(self, req: Requirements, unavailable: Unavailable | None = None) -> RouteDecision:
         """Like :meth:`route`, but raise :class:`NoRouteError` when nothing qualifies."""
         decision = self.route(req, unavailable)
         if not decision.candidates:

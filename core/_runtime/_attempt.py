@@ -1,23 +1,24 @@
-"""Calling one candidate model: its concurrency slot, its retries and each single attempt.
+"""Calling one candidate model: its breaker permit, its concurrency slot, its retries.
 
-The executor (:mod:`dualtrack._runtime._execution`) walks the router's candidates and
-applies rules 1 and 2 (data boundary, deadline). Each candidate is called here,
-where both are enforced again: a model below the payload's clearance is refused
-(the last line of defence, on every path, shadow calls included), and no
-attempt starts, or waits for a concurrency slot, after the deadline. Then, in
-order, for each attempt:
+The executor (:mod:`dualtrack._runtime._execution`) walks the router's candidates
+and builds one :class:`CandidateCall` per model it tries. The call enforces the
+data boundary and the deadline again (a model below the payload's clearance is
+refused on every path, shadow calls included; no attempt starts, or waits for a
+slot, after the deadline), then:
 
-3. **Circuit breaker.** A model whose circuit is open is skipped (fallback).
+3. **Circuit breaker.** A model whose circuit is open is skipped (fallback). The
+   breaker hears one verdict per call, not per attempt: a call that succeeded
+   after retries is a success; a call whose every retry failed is one failure.
 4. **Gate.** An optional admission check (budgets) may refuse a model just
-   before the call, atomically with reserving what the call may spend.
+   before each attempt, atomically with reserving what the attempt may spend.
 5. **Retries.** Retryable errors (rate limits, 5xx, timeouts, malformed replies)
    are retried with exponential backoff and full jitter, waiting at least the
    server's ``Retry-After``; then the next candidate is tried. Other errors of
-   one model (rejected credentials, a 404 deployment, a 400 its API dislikes)
-   move straight to the next candidate; a context-length error moves to the
-   next candidate with a larger window. A content-filter refusal is raised as
-   it is: sending the same content to another model to get past a filter is
-   not a fallback.
+   one model (rejected credentials, a 404 deployment, a 400 its API dislikes,
+   and any untyped exception a connector lets escape) move straight to the next
+   candidate; a context-length error moves to the next candidate with a larger
+   window. A content-filter refusal is raised as it is: sending the same content
+   to another model to get past a filter is not a fallback.
 6. **Streaming.** Once any text reached the host's ``on_text``, the call is
    neither retried nor moved to another model (the host would see text twice);
    the error is raised with a note. Text a stale attempt emits after it ended is
@@ -27,7 +28,6 @@ order, for each attempt:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Protocol
@@ -39,19 +39,22 @@ from .._errors import (
     DualtrackError,
     ModelTimeoutError,
 )
-from .._model._cards import Connector, ModelCard
 from .._model._messages import Completion, CompletionRequest, TextCallback
-from .._model._redact import redact
-from .._model._sensitivity import Sensitivity
-from ._retry import Attempt
+from ._retry import Attempt, Outcome
 
 if TYPE_CHECKING:
+    from .._model._cards import Connector, ModelCard
+    from .._model._redact import Redactor
+    from .._model._sensitivity import Sensitivity
     from .._routing._decision import RouteDecision
+    from ._circuit import Permit
     from ._execution import Executor
+    from ._telemetry import ChatSpan
 
-__all__ = ["Abort", "Fallback", "Gate", "Stream", "try_model"]
+__all__ = ["Abort", "CandidateCall", "Fallback", "Gate", "Stream"]
 
 _log = logging.getLogger("dualtrack")
+_UNHEALTHY_NOT = (ContextLengthError, ContentFilterError)  # say nothing of the model's health
 
 
 class Gate(Protocol):
@@ -114,193 +117,296 @@ class Fallback(Exception):
         self.stop = stop
 
 
-async def try_model(
-    ex: Executor,
-    card: ModelCard,
-    request: CompletionRequest,
-    level: Sensitivity,
-    decision: RouteDecision | None,
-    attempts: list[Attempt],
-    deadline: float,
-    stream: Stream | None,
-    gate: Gate | None,
-    *,
-    max_retries: int | None = None,
-    shadow: bool = False,
-) -> Completion:
-    """Call one model, retrying it while the rules allow (see the module docstring).
+class CandidateCall:
+    """One call to one candidate model, with its retries (see the module docstring).
+
+    Built by :class:`~dualtrack._runtime._execution.Executor` for each candidate it
+    tries; :meth:`run` returns the completion or raises :class:`Fallback`,
+    :class:`Abort`, :class:`~dualtrack.ContextLengthError` or
+    :class:`~dualtrack.ContentFilterError`.
 
     Args:
-        ex: The executor whose breakers, connectors, slots, clock and settings apply.
+        executor: Whose breakers, connectors, slots, clock and settings apply.
         card: The model.
         request: The caller's request (each attempt gets a copy).
         level: The payload's sensitivity.
         decision: The router's decision (for telemetry), if any.
         attempts: Receives every attempt made, in order.
-        deadline: When the whole skill call must end, on ``ex.clock``.
+        deadline: When the whole skill call must end, on ``executor.clock``.
         stream: The host's streaming guard, or ``None`` when not streaming.
         gate: Admission check before each attempt (budgets).
-        max_retries: Overrides ``ex.retry.max_retries``.
+        retries: Retries after the first attempt, for retryable errors.
         shadow: Whether this is a shadow call (for telemetry).
-
-    Returns:
-        The completion, with ``model_card`` and ``latency_s`` filled in.
-
-    Raises:
-        Fallback: Try the next candidate (or, with ``stop``, none).
-        Abort: Raise its error to the caller as it is.
-        ContextLengthError: The request does not fit this model's window.
-        ContentFilterError: The provider refused the content.
+        probe: Ask the breaker for its probe even before the cool-down ends
+            (no other model can take the call).
     """
-    if card.clearance < level:  # the last line of defence, on every path
-        attempts.append(Attempt(card.name, False, "refused: clearance", 0.0, 0, "Clearance"))
-        raise Fallback()
-    limit = ex.slot(card)
-    try:
-        conn = ex.connector(card.name)
-    except DualtrackError as exc:
-        msg = redact(f"{type(exc).__name__}: {exc}")
-        attempts.append(Attempt(card.name, False, msg, 0.0, 0, "ConnectorUnavailable"))
-        raise Fallback() from exc
-    retries = ex.retry.max_retries if max_retries is None else max_retries
-    retry = 0
-    while True:
-        remaining = deadline - ex.clock()
-        if remaining <= 0:
-            attempts.append(
-                Attempt(card.name, False, "skipped: skill call deadline passed", 0.0, retry, "Deadline")
-            )
-            raise Fallback(stop=True)
-        if limit.locked():  # queueing for a slot is not the model's fault: only the deadline bounds it
-            try:
-                await asyncio.wait_for(limit.acquire(), remaining)
-            except TimeoutError:
-                why = f"skipped: no free slot (max_concurrency={card.max_concurrency}) before the deadline"
-                attempts.append(Attempt(card.name, False, why, remaining, retry, "Deadline"))
-                raise Fallback(stop=True) from None
-        else:
-            await limit.acquire()
-        try:
-            outcome = await _attempt(
-                ex,
-                card,
-                conn,
-                request,
-                level,
-                decision,
-                attempts,
-                deadline,
-                stream,
-                gate,
-                retry,
-                retries,
-                shadow,
-            )
-        finally:
-            limit.release()
-        if isinstance(outcome, Completion):
-            return outcome
-        await ex.sleep(outcome)
-        retry += 1
 
-
-async def _attempt(
-    ex: Executor,
-    card: ModelCard,
-    conn: Connector,
-    request: CompletionRequest,
-    level: Sensitivity,
-    decision: RouteDecision | None,
-    attempts: list[Attempt],
-    deadline: float,
-    stream: Stream | None,
-    gate: Gate | None,
-    retry: int,
-    retries: int,
-    shadow: bool,
-) -> Completion | float:
-    """One call; returns the completion or the backoff before the next retry."""
-    breaker = ex.breaker(card.name)
-    permit = breaker.acquire()
-    if permit is None:
-        reason = breaker.unavailable_reason() or "circuit open"
-        attempts.append(Attempt(card.name, False, f"skipped: {reason}", 0.0, retry, "CircuitOpen"))
-        raise Fallback()
-    if gate is not None:
-        refusal = gate.enter(card)
-        if refusal:
-            breaker.release(permit)
-            attempts.append(Attempt(card.name, False, f"skipped: {refusal}", 0.0, retry, "Budget"))
-            raise Fallback()
-    timeout = max(min(request.timeout or ex.retry.attempt_timeout_s, deadline - ex.clock()), 0.001)
-    call = dataclasses.replace(
-        request, sensitivity=level, timeout=timeout, on_text=stream.attempt() if stream else None
+    __slots__ = (
+        "_attempts",
+        "_card",
+        "_deadline",
+        "_decision",
+        "_ex",
+        "_gate",
+        "_level",
+        "_probe",
+        "_request",
+        "_retries",
+        "_shadow",
+        "_stream",
     )
-    span = ex.telemetry.chat(card, call, decision, attempt=len(attempts) + 1, retry=retry, shadow=shadow)
-    start = time.perf_counter()
-    try:
-        with span.current():
-            async with asyncio.timeout(timeout):
-                completion = await conn.complete(call)
-    except (TimeoutError, ConnectorError) as exc:
-        err = _as_connector_error(exc, card, timeout)
-        elapsed = time.perf_counter() - start
+
+    def __init__(
+        self,
+        executor: Executor,
+        card: ModelCard,
+        request: CompletionRequest,
+        level: Sensitivity,
+        decision: RouteDecision | None,
+        attempts: list[Attempt],
+        deadline: float,
+        *,
+        stream: Stream | None = None,
+        gate: Gate | None = None,
+        retries: int = 0,
+        shadow: bool = False,
+        probe: bool = False,
+    ) -> None:
+        self._ex = executor
+        self._card = card
+        self._request = request
+        self._level = level
+        self._decision = decision
+        self._attempts = attempts
+        self._deadline = deadline
+        self._stream = stream
+        self._gate = gate
+        self._retries = retries
+        self._shadow = shadow
+        self._probe = probe
+
+    def _skip(self, outcome: Outcome, why: str, retry: int = 0, duration: float = 0.0) -> None:
+        self._attempts.append(
+            Attempt(model=self._card.name, outcome=outcome, error=why, duration_s=duration, retry=retry)
+        )
+
+    async def run(self) -> Completion:
+        """Call the model, retrying while the rules allow; one breaker verdict for the call."""
+        conn, permit = self._admit()
+        breaker = self._ex.breaker(self._card.name)
+        try:
+            completion = await self._loop(conn, permit == "probe")
+        except (Fallback, Abort):
+            self._verdict_failed(permit)
+            raise
+        except BaseException:  # cancelled, context length, content filter: no verdict on health
+            breaker.release(permit)
+            raise
+        breaker.record_success(permit)
+        if permit == "probe":
+            _log.warning("circuit closed for %s: the probe call succeeded", self._card.name)
+        return completion
+
+    def _admit(self) -> tuple[Connector, Permit]:
+        """Clearance, connector and breaker permit, or :class:`Fallback` with the skip recorded."""
+        card, ex = self._card, self._ex
+        if card.clearance < self._level:  # the last line of defence, on every path
+            self._skip(Outcome.CLEARANCE, "refused: clearance")
+            raise Fallback()
+        try:
+            conn = ex.connector(card.name)
+        except DualtrackError as exc:
+            self._skip(Outcome.CONNECTOR_UNAVAILABLE, ex.redactor.text(f"{type(exc).__name__}: {exc}"))
+            raise Fallback() from exc
+        breaker = ex.breaker(card.name)
+        permit = breaker.acquire(early=self._probe)
+        if permit is None:
+            self._skip(Outcome.CIRCUIT_OPEN, f"skipped: {breaker.unavailable_reason() or 'circuit open'}")
+            raise Fallback()
+        return conn, permit
+
+    def _verdict_failed(self, permit: Permit) -> None:
+        """The call gave up on this model: a failure if any attempt failed, else no verdict."""
+        card = self._card
+        breaker = self._ex.breaker(card.name)
+        failed = None
+        for a in reversed(self._attempts):
+            if a.model != card.name:
+                break
+            if a.outcome is Outcome.ERROR:
+                failed = a.error_type
+                break
+        if failed is None:  # skipped before any request (deadline, budget): not the model's fault
+            breaker.release(permit)
+            return
+        opened = breaker.opened_count
+        breaker.record_failure(permit, failed)
+        if breaker.opened_count > opened:
+            _log.warning("circuit opened for %s after %s; traffic moves to other models", card.name, failed)
+
+    async def _loop(self, conn: Connector, probe: bool) -> Completion:
+        """The attempts: slot, gate, one request with its timeout and span, backoff."""
+        card, ex, stream, gate = self._card, self._ex, self._stream, self._gate
+        limit = ex.slot(card)
+        complete = conn.complete
+        retry = 0
+        while True:
+            remaining = self._deadline - ex.clock()
+            if remaining <= 0:
+                self._skip(Outcome.DEADLINE, "skipped: skill call deadline passed", retry)
+                raise Fallback(stop=True)
+            if limit.locked():  # queueing for a slot is not the model's fault: only the deadline bounds it
+                try:
+                    await asyncio.wait_for(limit.acquire(), remaining)
+                except TimeoutError:
+                    why = (
+                        f"skipped: no free slot (max_concurrency={card.max_concurrency}) before the deadline"
+                    )
+                    self._skip(Outcome.DEADLINE, why, retry, remaining)
+                    raise Fallback(stop=True) from None
+            else:
+                await limit.acquire()
+            try:
+                call = self._prepare(retry)
+                timeout = call.timeout or 0.001
+                span = ex.telemetry.chat(
+                    card,
+                    call,
+                    self._decision,
+                    attempt=len(self._attempts) + 1,
+                    retry=retry,
+                    shadow=self._shadow,
+                )
+                start = time.perf_counter()
+                try:
+                    if span is None:
+                        async with asyncio.timeout(timeout):
+                            completion = await complete(call)
+                    else:
+                        with span.current():
+                            async with asyncio.timeout(timeout):
+                                completion = await complete(call)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, recorded attempt
+                    delay = self._failed(exc, retry, timeout, time.perf_counter() - start, span, probe)
+                except BaseException as exc:  # cancelled: no verdict on health
+                    if stream is not None:
+                        stream.end()
+                    if gate is not None:
+                        gate.exit(card, None)
+                    if span is not None:
+                        span.fail(exc)
+                    raise
+                else:
+                    return self._answered(completion, retry, time.perf_counter() - start, span, probe)
+            finally:
+                limit.release()
+            await ex.sleep(delay)
+            retry += 1
+
+    def _prepare(self, retry: int) -> CompletionRequest:
+        """Pass the gate, then the request of one attempt: its sensitivity, timeout and stream."""
+        card, ex, request = self._card, self._ex, self._request
+        if self._gate is not None:
+            refusal = self._gate.enter(card)
+            if refusal:
+                self._skip(Outcome.BUDGET, f"skipped: {refusal}", retry)
+                raise Fallback()
+        timeout = min(request.timeout or ex.retry.attempt_timeout_s, self._deadline - ex.clock())
+        return CompletionRequest(
+            request.messages,
+            request.max_tokens,
+            request.temperature,
+            request.json_schema,
+            request.tools,
+            request.stop,
+            self._stream.attempt() if self._stream is not None else None,
+            self._level,
+            max(timeout, 0.001),
+            request.metadata,
+        )
+
+    def _answered(
+        self, completion: Completion, retry: int, elapsed: float, span: ChatSpan | None, probe: bool
+    ) -> Completion:
+        card = self._card
+        if self._stream is not None:
+            self._stream.end()
+        completion.model_card = card.name
+        completion.latency_s = elapsed
+        if self._gate is not None:
+            self._gate.exit(card, completion)
+        if span is not None:
+            span.ok(completion)
+        self._attempts.append(
+            Attempt(model=card.name, outcome=Outcome.OK, duration_s=elapsed, retry=retry, probe=probe)
+        )
+        return completion
+
+    def _failed(
+        self, exc: Exception, retry: int, timeout: float, elapsed: float, span: ChatSpan | None, probe: bool
+    ) -> float:
+        """Record a failed attempt; return the backoff before a retry, or raise what comes next."""
+        card, ex, stream = self._card, self._ex, self._stream
+        err, kind, untyped = _typed(exc, card, timeout, ex.redactor)
         if stream is not None:
             stream.end()
-        if gate is not None:
-            gate.exit(card, None)
-        span.fail(err)
-        kind = type(err).__name__
-        if isinstance(err, ContextLengthError | ContentFilterError):
-            breaker.release(permit)
-        else:
-            opened = breaker.opened_count
-            breaker.record_failure(permit, kind)
-            if breaker.opened_count > opened:
-                _log.warning("circuit opened for %s after %s; traffic moves to other models", card.name, kind)
-        attempts.append(Attempt(card.name, False, redact(f"{kind}: {err}"), elapsed, retry, kind))
+        if self._gate is not None:
+            self._gate.exit(card, None)
+        if span is not None:
+            span.fail(err)
+        detail = ex.redactor.text(f"{kind}: {exc if untyped else err}")
+        self._attempts.append(
+            Attempt(
+                model=card.name,
+                outcome=Outcome.ERROR,
+                error=detail,
+                duration_s=elapsed,
+                retry=retry,
+                error_type=kind,
+                probe=probe,
+            )
+        )
         if stream is not None and stream.chars:
             _note(err, f"after {stream.chars} characters were streamed; not retried so no text repeats")
             raise Abort(err) from None
-        if isinstance(err, ContextLengthError | ContentFilterError):
+        if isinstance(err, _UNHEALTHY_NOT):
             raise err from None
-        delay = ex._backoff(retry, getattr(err, "retry_after", None))
-        if not err.retryable or retry >= retries or delay is None:
+        if untyped:
+            raise Fallback() from err  # an untyped connector failure: next candidate, no retry
+        delay = ex.backoff(retry, getattr(err, "retry_after", None))
+        if not err.retryable or retry >= self._retries or delay is None:
             raise Fallback() from err
-        if ex.clock() + delay >= deadline:
+        if ex.clock() + delay >= self._deadline:
             raise Fallback() from err
         _log.debug("retrying %s in %.2fs after %s", card.name, delay, kind)
         return delay
-    except BaseException as exc:  # cancelled, or a connector bug: no verdict on health
-        if stream is not None:
-            stream.end()
-        if gate is not None:
-            gate.exit(card, None)
-        breaker.release(permit)
-        span.fail(exc)
-        raise
-    if stream is not None:
-        stream.end()
-    breaker.record_success(permit)
-    if permit == "probe":
-        _log.warning("circuit closed for %s: the probe call succeeded", card.name)
-    completion.model_card = card.name
-    completion.latency_s = time.perf_counter() - start
-    if gate is not None:
-        gate.exit(card, completion)
-    span.ok(completion)
-    attempts.append(Attempt(card.name, True, None, completion.latency_s, retry))
-    return completion
 
 
-def _as_connector_error(exc: BaseException, card: ModelCard, timeout: float) -> ConnectorError:
-    err = exc if isinstance(exc, ConnectorError) else ModelTimeoutError(f"no answer within {timeout:.1f}s")
+def _typed(
+    exc: Exception, card: ModelCard, timeout: float, redactor: Redactor
+) -> tuple[ConnectorError, str, bool]:
+    """The typed, redacted error of a failed attempt, the type name to record, and whether it was untyped."""
+    if isinstance(exc, ConnectorError):
+        err = exc
+    elif isinstance(exc, TimeoutError):
+        err = ModelTimeoutError(f"no answer within {timeout:.1f}s")
+    else:  # a connector let an untyped error escape: keep the call going, say whose bug it is
+        err = ConnectorError(
+            redactor.text(
+                f"the {card.connector_name} connector of model {card.name!r} failed with "
+                f"{type(exc).__name__}: {exc}; check the model's settings, "
+                "or report it to the connector's authors"
+            )
+        )
+        err.__cause__ = exc
+        err.model = card.name
+        return err, type(exc).__name__, True
     err.model = card.name
     if err.args and isinstance(err.args[0], str):
-        err.args = (redact(err.args[0]), *err.args[1:])
+        err.args = (redactor.text(err.args[0]), *err.args[1:])
     if err.body:
-        err.body = redact(err.body)
-    return err
+        err.body = redactor.text(err.body)
+    return err, type(err).__name__, False
 
 
 def _note(err: ConnectorError, note: str) -> None:

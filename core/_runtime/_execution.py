@@ -1,7 +1,8 @@
 """The executor: try the router's candidates in order, with retries, breakers and deadlines.
 
 Rules 1 and 2 are applied here, to each candidate; rules 3 to 6 (circuit
-breaker, gate, retries, streaming) to each attempt, in :mod:`dualtrack._runtime._attempt`.
+breaker, gate, retries, streaming) by the :class:`~dualtrack._runtime._attempt.CandidateCall`
+built for each candidate tried.
 
 1. **Data boundary.** A candidate whose clearance is below the payload's
    sensitivity (the higher of the request's and the decision's) is never called,
@@ -28,13 +29,14 @@ from .._errors import AllAttemptsFailedError, ConnectorError, ContextLengthError
 from .._model._cards import Connector, ModelCard
 from .._model._discovery import create_connector
 from .._model._messages import Completion, CompletionRequest
-from .._routing._decision import RouteDecision
-from ._attempt import Abort, Fallback, Gate, Stream, try_model
+from .._model._redact import Redactor
+from .._routing._decision import Constraint, Rejection, RouteDecision
+from ._attempt import Abort, CandidateCall, Fallback, Gate, Stream
 from ._circuit import CircuitBreaker
-from ._retry import Attempt, RetryPolicy, backoff
+from ._retry import Attempt, Outcome, RetryPolicy, backoff
 from ._telemetry import Telemetry
 
-__all__ = ["Attempt", "Executor", "Gate", "RetryPolicy"]
+__all__ = ["Attempt", "Executor", "Gate", "Outcome", "RetryPolicy"]
 
 _log = logging.getLogger("dualtrack")
 
@@ -58,6 +60,8 @@ class Executor:
         sleep: The sleep function.
         clock: Monotonic clock.
         telemetry: Span factory; a no-op tracer unless the host configured one.
+        redactor: Masks secrets in attempt records, errors and spans; handed to the
+            connectors it builds (the telemetry's own when ``None``).
     """
 
     def __init__(
@@ -67,12 +71,14 @@ class Executor:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         telemetry: Telemetry | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.cards = cards
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
-        self.telemetry = telemetry or Telemetry()
+        self.telemetry = telemetry or Telemetry(redactor=redactor)
+        self.redactor = redactor if redactor is not None else self.telemetry.redactor
         self.rng = random.Random()
         self.breakers: dict[str, CircuitBreaker] = {}
         self._connectors: dict[str, Connector] = {}
@@ -96,6 +102,7 @@ class Executor:
                 r.breaker_cooldown_s,
                 self.now,
                 r.breaker_failure_ratio,
+                r.breaker_min_calls,
             )
             self.breakers[model] = b
         return b
@@ -107,20 +114,25 @@ class Executor:
             limit = self._limits[card.name] = asyncio.Semaphore(card.max_concurrency)
         return limit
 
-    def unavailable(self) -> dict[str, str]:
-        """Models whose circuit is open now, with the reason (for the router)."""
-        out: dict[str, str] = {}
+    def unavailable(self) -> dict[str, Rejection]:
+        """Models whose circuit is open now, each with its rejection (for the router)."""
+        out: dict[str, Rejection] = {}
         for name, b in self.breakers.items():
-            reason = b.unavailable_reason()
-            if reason:
-                out[name] = reason
+            if b.is_open:
+                reason = b.unavailable_reason()
+                if reason:
+                    out[name] = Rejection(model=name, constraint=Constraint.CIRCUIT, detail=reason)
         return out
+
+    def backoff(self, retry: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry ``retry + 1``, or ``None`` to move on (see :func:`backoff`)."""
+        return backoff(self.retry, self.rng, retry, retry_after)
 
     def connector(self, model: str) -> Connector:
         """The connector of ``model`` (built on first use, then shared by every call)."""
         conn = self._connectors.get(model)
         if conn is None:
-            conn = create_connector(self.cards[model])
+            conn = create_connector(self.cards[model], redactor=self.redactor)
             self._connectors[model] = conn
         return conn
 
@@ -160,6 +172,7 @@ class Executor:
         *,
         deadline: float | None = None,
         gate: Gate | None = None,
+        probe: bool = False,
     ) -> Completion:
         """Try the decision's candidates in order until one answers.
 
@@ -171,6 +184,8 @@ class Executor:
             deadline: When the whole skill call must end, on :attr:`clock`;
                 ``None`` allows ``retry.deadline_s`` from now.
             gate: Admission check before each attempt (budgets).
+            probe: Let a candidate whose circuit is open take its half-open probe
+                now (the gateway sets it when no other model qualifies).
 
         Returns:
             The completion, with ``model_card`` and ``latency_s`` filled in.
@@ -179,7 +194,8 @@ class Executor:
             AllAttemptsFailedError: When every candidate failed or was skipped.
             ConnectorError: A content-filter refusal (the content goes to no other
                 model), or any failure after text was streamed. Other client errors
-                (credentials, 400, 404) move on to the next candidate.
+                (credentials, 400, 404, an untyped error a connector let escape)
+                move on to the next candidate.
         """
         level = max(request.sensitivity, decision.requirements.sensitivity)
         if deadline is None:
@@ -190,28 +206,31 @@ class Executor:
         for cand in decision.candidates:
             card = self.cards.get(cand.model)
             if card is None or not card.enabled or card.clearance < level:
-                why, kind = ("not in the catalog" if card is None else "disabled"), "Rejected"
+                why, outcome = ("not in the catalog" if card is None else "disabled"), Outcome.REJECTED
                 if card is not None and card.clearance < level:
-                    why, kind = f"clearance {card.clearance.value} < {level.value}", "Clearance"
+                    why, outcome = f"clearance {card.clearance.value} < {level.value}", Outcome.CLEARANCE
                     _log.error("refused to send %s data to %s (%s)", level.value, card.name, why)
-                attempts.append(Attempt(cand.model, False, f"refused: {why}", 0.0, 0, kind))
+                attempts.append(Attempt(model=cand.model, outcome=outcome, error=f"refused: {why}"))
                 continue
             if too_small is not None and card.context_window <= too_small:
-                attempts.append(
-                    Attempt(
-                        card.name,
-                        False,
-                        f"skipped: window {card.context_window} too small",
-                        0.0,
-                        0,
-                        "WindowTooSmall",
-                    )
-                )
+                why = f"skipped: window {card.context_window} too small"
+                attempts.append(Attempt(model=card.name, outcome=Outcome.WINDOW_TOO_SMALL, error=why))
                 continue
+            call = CandidateCall(
+                self,
+                card,
+                request,
+                level,
+                decision,
+                attempts,
+                deadline,
+                stream=stream,
+                gate=gate,
+                retries=self.retry.max_retries,
+                probe=probe,
+            )
             try:
-                completion = await try_model(
-                    self, card, request, level, decision, attempts, deadline, stream, gate
-                )
+                completion = await call.run()
             except ContextLengthError as exc:
                 too_small = max(too_small or 0, card.context_window)
                 last = exc
@@ -246,13 +265,9 @@ class Executor:
         level = request.sensitivity
         if decision is not None:
             level = max(level, decision.requirements.sensitivity)
+        call = CandidateCall(self, card, quiet, level, decision, attempts, deadline, gate=gate, shadow=True)
         try:
-            done = await try_model(
-                self, card, quiet, level, decision, attempts, deadline, None, gate, max_retries=0, shadow=True
-            )
+            done = await call.run()
         except (ConnectorError, Fallback, Abort):
             return None, attempts
         return done, attempts
-
-    def _backoff(self, retry: int, retry_after: float | None) -> float | None:
-        return backoff(self.retry, self.rng, retry, retry_after)

@@ -13,16 +13,17 @@ Spans::
 ``gen_ai.request.model``, ``gen_ai.request.max_tokens``, ``gen_ai.usage.*``,
 ``gen_ai.response.finish_reasons`` and ``error.type``, plus ``dualtrack.*``
 attributes for the route. Every text that reaches a span goes through
-:func:`~dualtrack._model._redact.redact`.
+the orchestrator's :class:`~dualtrack.Redactor`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._model._redact import redact
+from .._model._redact import Redactor
 
 if TYPE_CHECKING:
     from .._model._cards import ModelCard
@@ -48,10 +49,11 @@ def gen_ai_system(card: ModelCard) -> str:
 class ChatSpan:
     """One ``chat {model}`` span, ended exactly once with :meth:`ok` or :meth:`fail`."""
 
-    __slots__ = ("_ended", "span")
+    __slots__ = ("_ended", "_redactor", "span")
 
-    def __init__(self, span: Any) -> None:
+    def __init__(self, span: Any, redactor: Redactor) -> None:
         self.span = span
+        self._redactor = redactor
         self._ended = False
 
     @contextlib.contextmanager
@@ -92,7 +94,7 @@ class ChatSpan:
             from opentelemetry.trace import Status, StatusCode
 
             span.set_attribute("error.type", type(error).__name__)
-            span.set_status(Status(StatusCode.ERROR, redact(str(error))[:500]))
+            span.set_status(Status(StatusCode.ERROR, self._redactor.text(str(error))[:500]))
         span.end()
 
 
@@ -116,6 +118,7 @@ class _NullSpan:
 
 
 _NULL = _NullSpan()
+_RECHECK_S = 1.0
 
 
 class Telemetry:
@@ -126,8 +129,13 @@ class Telemetry:
             provider (a no-op until the host configures an SDK).
     """
 
-    def __init__(self, tracer: Any | None = None) -> None:
+    __slots__ = ("_checked_at", "_enabled", "_tracer", "redactor")
+
+    def __init__(self, tracer: Any | None = None, *, redactor: Redactor | None = None) -> None:
         self._tracer = tracer
+        self.redactor = redactor if redactor is not None else Redactor()
+        self._enabled: bool = tracer is not None
+        self._checked_at: float = float("-inf")
 
     @property
     def tracer(self) -> Any:
@@ -145,15 +153,22 @@ class Telemetry:
         """Whether spans are recorded: a tracer was given, or the host set a provider.
 
         Until a host installs an SDK the global provider is the API's proxy, and every
-        span would be a no-op; skipping them saves tens of microseconds per call.
+        span would be a no-op; skipping them saves tens of microseconds per call. The
+        global provider is looked up at most once a second (the lookup reads the
+        environment), so a provider set while calls run is seen within a second.
         """
         if self._tracer is not None:
             return True
+        now = time.monotonic()
+        if now - self._checked_at < _RECHECK_S:
+            return self._enabled
         from opentelemetry import trace
 
-        return not isinstance(
+        self._checked_at = now
+        self._enabled = not isinstance(
             trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider
         )
+        return self._enabled
 
     @contextlib.contextmanager
     def skill_span(self, skill: str, sensitivity: str) -> Iterator[Any]:
@@ -177,7 +192,7 @@ class Telemetry:
                     from opentelemetry.trace import Status, StatusCode
 
                     span.set_attribute("error.type", type(exc).__name__)
-                    span.set_status(Status(StatusCode.ERROR, redact(str(exc))[:500]))
+                    span.set_status(Status(StatusCode.ERROR, self.redactor.text(str(exc))[:500]))
                 raise
 
     def chat(
@@ -189,10 +204,14 @@ class Telemetry:
         attempt: int,
         retry: int,
         shadow: bool = False,
-    ) -> ChatSpan | _NullSpan:
-        """Start the span of one attempt to call ``card`` (a child of the current span)."""
+    ) -> ChatSpan | None:
+        """Start the span of one attempt to call ``card`` (a child of the current span).
+
+        Returns:
+            The span, or ``None`` while no tracer provider is configured.
+        """
         if not self.enabled:
-            return _NULL
+            return None
         model = str(card.settings.get("model") or card.name)
         span = self.tracer.start_span(f"chat {model}")
         if span.is_recording():
@@ -220,4 +239,4 @@ class Telemetry:
                 attrs["dualtrack.route.rejected_count"] = len(decision.rejections)
                 attrs["dualtrack.route.candidates"] = len(decision.candidates)
             span.set_attributes(attrs)
-        return ChatSpan(span)
+        return ChatSpan(span, self.redactor)

@@ -207,7 +207,8 @@ def test_budget_rejections_and_open_circuits_never_widen_the_route():
             await orc.invoke("probe.run", plan=[["text", "confidential"]])
 
     asyncio.run(go())
-    assert [m for m, *_ in log] == ["inhouse"]  # one failure opened the circuit; the partner never saw it
+    # one failure opened the circuit; as the only cleared model it is probed, never widened to the partner
+    assert [m for m, *_ in log] == ["inhouse"] * 3
 
 
 async def test_a_tool_that_reads_a_labelled_file_raises_the_ask_conversation(tmp_path):
@@ -251,8 +252,10 @@ async def test_a_tool_that_reads_a_labelled_file_raises_the_ask_conversation(tmp
         ],
         policy=Policy(objective="quality"),
         plugins=[Files],
+        roots=[tmp_path],
     )
-    assert await orc.ask("summarize my file") == "in-house summary"
+    result = await orc.ask("summarize my file")
+    assert result.value == "in-house summary" and result.sensitivity is Sensitivity.CONFIDENTIAL
     assert len(partner.calls) == 1  # only the first turn, before the file was read
     assert "TOP SECRET" in inhouse.calls[0].messages[-1].content
     assert inhouse.calls[0].sensitivity is Sensitivity.CONFIDENTIAL

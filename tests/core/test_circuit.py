@@ -5,7 +5,14 @@ import io
 import pytest
 from rich.console import Console
 
-from dualtrack import CircuitBreaker, Orchestrator, RetryPolicy, ServerError
+from dualtrack import (
+    AllAttemptsFailedError,
+    CircuitBreaker,
+    Constraint,
+    Orchestrator,
+    RetryPolicy,
+    ServerError,
+)
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
 from tests.core._demo_plugin import Demo
 
@@ -146,15 +153,88 @@ async def test_open_circuit_moves_traffic_and_shows_in_explanations_and_cli():
     assert res.value == "partner" and orc.executor.breakers["partner"].state == "closed"
 
 
-@pytest.mark.parametrize("threshold", [1, 4])
-async def test_retries_count_toward_the_breaker(threshold):
-    conn = ScriptedConnector([ServerError("x")] * 10)
+async def test_a_call_counts_once_however_many_retries_it_took():
+    """Retries do not each count: a call that succeeded after retries is a success."""
+    conn = ScriptedConnector([ServerError("x"), ServerError("x"), "ok"] * 4 + [ServerError("x")] * 3)
     orc = Orchestrator(
         models=[model_card(conn, name="only")],
         plugins=[Demo],
-        retry=RetryPolicy(max_retries=3, base_delay_s=0, breaker_threshold=threshold),
+        retry=RetryPolicy(max_retries=2, base_delay_s=0, breaker_threshold=2),
     )
-    with pytest.raises(Exception, match="attempt"):
+    for _ in range(4):
+        assert (await orc.invoke("demo.echo", text="x")).value == "ok"
+    breaker = orc.executor.breakers["only"]
+    assert breaker.state == "closed" and breaker.failures == 0  # 8 failed requests, 0 failed calls
+    with pytest.raises(AllAttemptsFailedError):
         await orc.invoke("demo.echo", text="x")
-    assert len(conn.calls) == min(threshold, 4)
+    assert breaker.failures == 1 and breaker.state == "closed"  # three failed requests: one failed call
+    assert len(conn.calls) == 15
+
+
+def test_the_ratio_opens_only_after_the_minimum_number_of_calls():
+    b = CircuitBreaker(
+        threshold=100, window_s=60, cooldown_s=5, clock=Clock(), failure_ratio=0.5, min_calls=10
+    )
+    for _ in range(4):
+        b.record_success()
+        b.record_failure()
+    assert b.state == "closed"  # 50% failed, but only 8 calls
+    b.record_success()
+    b.record_failure()  # 10 calls, 5 failed
+    assert b.state == "open" and "5 of 10 calls failed" in b.unavailable_reason()
+
+
+def test_an_early_probe_is_granted_once_while_open():
+    clock = Clock()
+    b = CircuitBreaker(threshold=1, window_s=10, cooldown_s=30, clock=clock)
+    b.record_failure()
+    assert b.acquire() is None  # cooling down: ordinary calls are refused
+    assert b.acquire(early=True) == "probe"
+    assert b.acquire(early=True) is None  # one probe at a time
+    b.record_success("probe")
+    assert b.state == "closed"
+
+
+async def test_the_only_qualifying_model_is_probed_instead_of_refusing_every_call():
+    healthy = {"on": False}
+
+    def flaky(req):
+        if not healthy["on"]:
+            raise ServerError("503 from the only model", status_code=503)
+        return "back"
+
+    conn = FunctionConnector(flaky)
+    orc = Orchestrator(
+        models=[model_card(conn, name="only")],
+        plugins=[Demo],
+        retry=RetryPolicy(max_retries=0, breaker_threshold=1, breaker_cooldown_s=3600),
+    )
+    with pytest.raises(AllAttemptsFailedError):
+        await orc.invoke("demo.echo", text="x")
     assert orc.executor.breakers["only"].state == "open"
+    assert "probe: circuit open" in orc.route("demo.echo").explain()
+    with pytest.raises(AllAttemptsFailedError) as err:  # probed (and failed again), not refused unseen
+        await orc.invoke("demo.echo", text="x")
+    assert err.value.attempts[0].probe and err.value.attempts[0].called and len(conn.calls) == 2
+    healthy["on"] = True
+    res = await orc.invoke("demo.echo", text="x")  # no cool-down to wait for: the probe closes it
+    assert res.value == "back" and orc.executor.breakers["only"].state == "closed"
+    assert res.attempts[0].probe and "(circuit probe)" in res.explain()
+
+
+async def test_explain_names_the_open_circuit_as_the_reason_a_model_was_skipped():
+    conn = ScriptedConnector([ServerError("down")], repeat_last=True)
+    local = ScriptedConnector(["local"], repeat_last=True)
+    orc = Orchestrator(
+        models=[
+            model_card(conn, name="partner", track="partner", quality=1.0),
+            model_card(local, name="local", quality=0.0),
+        ],
+        plugins=[Demo],
+        retry=RetryPolicy(max_retries=0, breaker_threshold=1),
+    )
+    await orc.invoke("demo.echo", text="x")
+    res = await orc.invoke("demo.echo", text="x")
+    (rejection,) = [r for r in res.calls[0].decision.rejections if r.model == "partner"]
+    assert rejection.constraint is Constraint.CIRCUIT
+    assert "partner" in res.explain() and "rejected: circuit open (1 failed call in a row" in res.explain()

@@ -16,6 +16,7 @@ from dualtrack import (
     MalformedResponseError,
     Message,
     Orchestrator,
+    Outcome,
     RateLimitError,
     Requirements,
     RetryPolicy,
@@ -97,7 +98,7 @@ async def test_backoff_is_exponential_with_full_jitter():
     assert len(ft.sleeps) == 3
     assert all(0 <= d <= cap for d, cap in zip(ft.sleeps, caps, strict=True))
     orc.executor.rng.seed(1)
-    draws = {orc.executor._backoff(4, None) for _ in range(50)}
+    draws = {orc.executor.backoff(4, None) for _ in range(50)}
     assert len(draws) > 40 and max(draws) <= 3.0  # jittered, capped
 
 
@@ -144,7 +145,11 @@ async def test_context_length_falls_back_only_to_a_larger_window():
     )
     res = await orc.invoke("demo.echo", text="x")
     assert res.value == "fits" and same.calls == []
-    assert [a.error_type for a in res.attempts] == ["ContextLengthError", "WindowTooSmall", None]
+    assert [(a.outcome, a.error_type) for a in res.attempts] == [
+        (Outcome.ERROR, "ContextLengthError"),
+        (Outcome.WINDOW_TOO_SMALL, None),
+        (Outcome.OK, None),
+    ]
     assert orc.executor.breakers["a-small"].failures == 0  # not a health problem
 
 
@@ -166,11 +171,25 @@ async def test_a_client_error_of_one_model_moves_on_without_retrying():
     assert res.attempts[0].error_type == "ConnectorError"
 
 
-async def test_connector_bugs_propagate_unchanged():
-    orc, _ = make([model_card(ScriptedConnector([KeyError("bug")]), name="m")])
-    with pytest.raises(KeyError):
+async def test_an_untyped_connector_error_is_recorded_and_the_next_model_answers():
+    buggy = ScriptedConnector([KeyError("bug with sk-secret-0123456789abcdef")] * 3)
+    other = ScriptedConnector(["other"])
+    orc, ft = make([model_card(buggy, name="a", quality=1.0), model_card(other, name="b", quality=0.0)])
+    orc.redactor.add("sk-secret-0123456789abcdef")
+    res = await orc.invoke("demo.echo", text="x")
+    assert res.value == "other" and len(buggy.calls) == 1 and ft.sleeps == []  # not retried
+    first = res.attempts[0]
+    assert first.outcome is Outcome.ERROR and first.error_type == "KeyError" and first.called
+    assert "sk-secret" not in first.error and "bug with" in first.error
+    assert orc.executor.breakers["a"].failures == 1  # counted against the model's health
+
+
+async def test_an_untyped_connector_error_of_the_last_model_ends_in_a_typed_error():
+    orc, _ = make([model_card(ScriptedConnector([ValueError("bad url")]), name="m")])
+    with pytest.raises(AllAttemptsFailedError, match="ValueError: bad url") as err:
         await orc.invoke("demo.echo", text="x")
-    assert orc.executor.breakers["m"].failures == 0
+    assert isinstance(err.value.__cause__, ConnectorError) and err.value.__cause__.model == "m"
+    assert isinstance(err.value.__cause__.__cause__, ValueError)
 
 
 async def test_deadline_covers_the_whole_skill_call_not_each_model_call():
@@ -188,7 +207,7 @@ async def test_deadline_covers_the_whole_skill_call_not_each_model_call():
     holder["ft"] = ft2
     with pytest.raises(AllAttemptsFailedError, match="deadline passed") as err:
         await orc2.invoke("demo.twice", text="x")  # the second model call would start at 11 > 10
-    assert len(conn.calls) == 3 and err.value.attempts[-1].error_type == "Deadline"
+    assert len(conn.calls) == 3 and err.value.attempts[-1].outcome is Outcome.DEADLINE
     # a fresh skill call gets a fresh deadline
     assert (await orc2.invoke("demo.echo", text="x")).value == "ok"
 
@@ -339,7 +358,7 @@ async def test_executor_refuses_a_candidate_below_the_payload_clearance():
     attempts = []
     done = await ex.run(forged, request, attempts)
     assert done.text == "safe" and low.calls == []
-    assert attempts[0].error_type == "Clearance" and not attempts[0].called
+    assert attempts[0].outcome is Outcome.CLEARANCE and not attempts[0].called
     assert high.calls[0].sensitivity is Sensitivity.CONFIDENTIAL
 
 
@@ -354,13 +373,13 @@ async def test_requests_are_copied_per_attempt_with_timeout_and_sensitivity():
 
 def test_backoff_helper_caps_and_refuses_long_retry_after():
     ex = Executor({}, RetryPolicy(max_delay_s=5, base_delay_s=1))
-    assert ex._backoff(0, 10.0) is None
-    assert 2.0 <= ex._backoff(0, 2.0) <= 2.25
-    assert all(0 <= ex._backoff(9, None) <= 5 for _ in range(100))
+    assert ex.backoff(0, 10.0) is None
+    assert 2.0 <= ex.backoff(0, 2.0) <= 2.25
+    assert all(0 <= ex.backoff(9, None) <= 5 for _ in range(100))
 
 
 def test_backoff_jitter_differs_between_executors():
     # Executors in different processes retrying after the same outage must not come back in lockstep.
     policy = RetryPolicy(max_delay_s=60, base_delay_s=1)
     first, second = Executor({}, policy), Executor({}, policy)
-    assert [first._backoff(5, None) for _ in range(5)] != [second._backoff(5, None) for _ in range(5)]
+    assert [first.backoff(5, None) for _ in range(5)] != [second.backoff(5, None) for _ in range(5)]
