@@ -14,17 +14,11 @@ dropped connections, cut streams); HTTP status codes are left to the connector.
 from __future__ import annotations
 
 import ssl
+import sys
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
-
-import httpx
-
-try:
-    import aiohttp
-except ModuleNotFoundError:  # the `aiohttp` extra is not installed: httpx carries the calls
-    aiohttp = None  # type: ignore[assignment]
 
 from dualtrack import (
     ConnectorError,
@@ -34,6 +28,9 @@ from dualtrack import (
     ServerError,
     __version__,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "HttpResponse",
@@ -136,10 +133,21 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
     if redactor is not None:
         detail = redactor.text(detail)
     chain = list(_chain(exc))
-    if aiohttp is not None:
+    # Neither library is imported here (importing them costs more than the rest of the
+    # connector): an error can only come from one that the session already imported.
+    aio = sys.modules.get("aiohttp")
+    if aio is not None:
         for e in chain:  # httpx-aiohttp wraps aiohttp errors; the cause is the precise one
-            if isinstance(e, aiohttp.ClientError):
+            if isinstance(e, aio.ClientError):
                 return _from_aiohttp(e, where, detail)
+    if "httpx" in sys.modules:
+        return _from_httpx(exc, chain, where, detail)
+    return _from_chain(chain, where, detail)
+
+
+def _from_httpx(exc: BaseException, chain: list[BaseException], where: str, detail: str) -> ConnectorError:
+    import httpx  # already imported (see transport_error)
+
     if isinstance(exc, httpx.TimeoutException):
         return _timeout(where, detail)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
@@ -150,6 +158,10 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
         return ServerError(f"the reply from {where} was cut off ({detail})")
     if isinstance(exc, httpx.ConnectError):
         return ServerError(f"could not connect to {where} ({detail}); is the server running?")
+    return _from_chain(chain, where, detail)
+
+
+def _from_chain(chain: list[BaseException], where: str, detail: str) -> ConnectorError:
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError):
             return _tls(where, detail)
@@ -159,6 +171,8 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
 
 
 def _from_aiohttp(e: aiohttp.ClientError, where: str, detail: str) -> ConnectorError:
+    import aiohttp  # already imported (see transport_error)
+
     if isinstance(e, aiohttp.ClientConnectorCertificateError):
         return _tls(where, detail)
     if isinstance(e, aiohttp.ClientPayloadError):

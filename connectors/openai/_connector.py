@@ -6,10 +6,8 @@ import json
 import logging
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import httpx
 
 from dualtrack import Completion, CompletionRequest, ConnectorError, ModelCard, ServerError
 
@@ -19,6 +17,9 @@ from ._settings import HTTP_SETTINGS, check_base_url, check_keys, http_options
 from ._sse import StreamAssembler, read_stream
 from ._transport import HttpxSession, default_session
 from ._wire import JsonMode, StrictMode, parse_completion, request_body
+
+if TYPE_CHECKING:
+    import httpx  # imported by the caller that injects a client; never by the connector itself
 
 __all__ = ["DEFAULT_BASE_URL", "AuthHeaders", "OpenAIConnector"]
 

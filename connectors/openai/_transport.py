@@ -15,23 +15,35 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import urllib.request
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from importlib.util import find_spec
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
-
-try:
-    import aiohttp
-except ModuleNotFoundError:  # the `aiohttp` extra is not installed: default_session() uses httpx
-    aiohttp = None  # type: ignore[assignment]
 
 from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, transport_error
 
 __all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "ssl_setting"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+if TYPE_CHECKING:
+    import aiohttp
+    import httpx
+
+# aiohttp and httpx are imported on first use, not with the connector: together they cost
+# more import time than all of dualtrack ("ready to call" in bench/peers.py).
+_HAS_AIOHTTP = find_spec("aiohttp") is not None  # the `aiohttp` extra; else httpx carries the calls
+_AIOHTTP_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError)  # + aiohttp.ClientError
+
+
+def _import_aiohttp() -> ModuleType:
+    """Import aiohttp (once) and add its base error to the errors the sessions catch."""
+    global _AIOHTTP_ERRORS
+    import aiohttp
+
+    _AIOHTTP_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+    return aiohttp
 
 
 def env_proxy(url: str) -> str | None:
@@ -40,6 +52,8 @@ def env_proxy(url: str) -> str | None:
     host = parts.hostname or ""
     if host in _LOOPBACK:
         return None
+    import urllib.request  # http.client, email, ...: only when a session is built
+
     proxies = urllib.request.getproxies()
     if not proxies or urllib.request.proxy_bypass(host):
         return None
@@ -66,14 +80,14 @@ class _AiohttpStream:
     async def read(self) -> bytes:
         try:
             return await self._resp.read()
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, self._url, self.redactor) from exc
 
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._resp.content.iter_any():
                 yield chunk
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, self._url, self.redactor) from exc
 
     async def close(self) -> None:
@@ -104,7 +118,6 @@ class AiohttpSession:
         base_url: str = "",
         redactor: Redactor | None = None,
     ) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=timeout)
         self._connect_timeout = connect_timeout
         self._read_timeout = timeout
         self._max_connections = max_connections
@@ -113,15 +126,21 @@ class AiohttpSession:
         self._redactor = redactor
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._no_timeout: Any = None  # aiohttp's "the session's timeout", set by _get()
 
     def _get(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or self._loop is not loop or session.closed:
+            aiohttp = _import_aiohttp()
+            self._no_timeout = aiohttp.helpers.sentinel
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=self._connect_timeout, sock_read=self._read_timeout
+            )
             conn = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl, keepalive_timeout=30)
             session = aiohttp.ClientSession(
                 connector=conn,
-                timeout=self._timeout,
+                timeout=timeout,
                 headers={"User-Agent": USER_AGENT},
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
@@ -130,7 +149,9 @@ class AiohttpSession:
 
     def _call_timeout(self, timeout: float | None) -> Any:
         if timeout is None:
-            return aiohttp.helpers.sentinel
+            return self._no_timeout
+        import aiohttp  # imported by _get() already
+
         return aiohttp.ClientTimeout(
             total=timeout, sock_connect=self._connect_timeout, sock_read=min(timeout, self._read_timeout)
         )
@@ -150,7 +171,7 @@ class AiohttpSession:
                 allow_redirects=False,
             ) as resp:
                 return HttpResponse(resp.status, resp.headers, await resp.read())
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, url, self._redactor) from exc
 
     async def open_stream(
@@ -167,7 +188,7 @@ class AiohttpSession:
                 timeout=self._call_timeout(timeout),
                 allow_redirects=False,
             )
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, url, self._redactor) from exc
         return _AiohttpStream(resp, url, self._redactor)
 
@@ -189,12 +210,16 @@ class _HttpxStream:
         self.headers: Mapping[str, str] = resp.headers
 
     async def read(self) -> bytes:
+        import httpx  # imported by whoever built the client
+
         try:
             return await self._resp.aread()
         except httpx.HTTPError as exc:
             raise transport_error(exc, self._url, self.redactor) from exc
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        import httpx
+
         try:
             async for chunk in self._resp.aiter_bytes():
                 yield chunk
@@ -215,18 +240,22 @@ class HttpxSession:
     """
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool = False, redactor: Redactor | None = None):
+        import httpx  # imported by whoever built the client
+
         self.client = client
         self._owned = owned
         self._redactor = redactor
+        self._client_default: Any = httpx.USE_CLIENT_DEFAULT
+        self._errors = httpx.HTTPError
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
     ) -> HttpResponse:
         """POST ``body`` and read the whole response."""
-        t: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        t: Any = self._client_default if timeout is None else timeout
         try:
             resp = await self.client.post(url, content=body, headers=headers, timeout=t)
-        except httpx.HTTPError as exc:
+        except self._errors as exc:
             raise transport_error(exc, url, self._redactor) from exc
         return HttpResponse(resp.status_code, resp.headers, resp.content)
 
@@ -234,11 +263,11 @@ class HttpxSession:
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
     ) -> HttpStream:
         """POST ``body`` and return once the response headers arrived."""
-        t: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        t: Any = self._client_default if timeout is None else timeout
         request = self.client.build_request("POST", url, content=body, headers=headers, timeout=t)
         try:
             resp = await self.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+        except self._errors as exc:
             raise transport_error(exc, url, self._redactor) from exc
         return _HttpxStream(resp, url, self._redactor)
 
@@ -272,7 +301,7 @@ def default_session(
     Returns:
         A pooled aiohttp session (the ``aiohttp`` extra), or an owned httpx client.
     """
-    if aiohttp is not None:
+    if _HAS_AIOHTTP:
         return AiohttpSession(
             timeout=timeout,
             connect_timeout=connect_timeout,
@@ -282,6 +311,8 @@ def default_session(
             base_url=base_url,
             redactor=redactor,
         )
+    import httpx
+
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=30),
