@@ -3,10 +3,11 @@
 :meth:`SkillContext.generate_checked` runs here. One checked call is at most:
 
 1. **initial**: the routed call, its reply run through the checks (a schema
-   check first when ``schema=`` is given; the checks stop at the first failure);
+   check first when ``schema=`` is given; the checks stop at the first failure;
+   a check whose value is a string cleans the reply: later checks see that text);
 2. **feedback**: when that fails and feedback is on, the same request again with
-   the reply and the reasons it failed (the router picks the same model, as the
-   requirements are the same);
+   the reply and the reasons it failed, to the same model (the other candidates
+   are excluded for this call);
 3. **escalation**: the next qualifying model, excluding every model tried, with
    the escalation's extra tags, inside the same sensitivity boundary (the
    router never sends a call above a model's clearance); repeated up to
@@ -141,6 +142,8 @@ async def _run_checks(
             break
         if result.value is not None:
             value = result.value
+            if isinstance(value, str):  # a check that cleans the reply: later checks see the clean text
+                text = value
     return tuple(outcomes), value
 
 
@@ -169,6 +172,7 @@ async def run_checked(
     group = next(_GROUPS)
     attempts: list[CheckedAttempt] = []
     stage, history, extra = CheckStage.INITIAL, list(messages), list[str]()
+    pinned: set[str] = set()  # for the feedback call: every candidate but the model that replied
     models = 1
     while True:
         start = len(ctx.calls)
@@ -176,11 +180,13 @@ async def run_checked(
             if first is not None:
                 done, first = first, None
             else:
-                done = await ctx.generate(history, requires=[*requires, *extra], exclude=tried, **generate)
+                done = await ctx.generate(
+                    history, requires=[*requires, *extra], exclude=tried | pinned, **generate
+                )
         except NoRouteError as exc:
             if stage is CheckStage.INITIAL:
                 raise
-            attempts.append(CheckedAttempt(stage=stage, error=str(exc).strip().splitlines()[0]))
+            attempts.append(CheckedAttempt(stage=stage, error=" ".join(str(exc).split())[:500]))
             break
         call = _call_of(ctx, done, 0 if start == len(ctx.calls) else start)
         base = CheckContext(
@@ -204,15 +210,18 @@ async def run_checked(
                 attempts=tuple(attempts),
                 completion=done,
             )
-        if done.model_card:
-            tried.add(done.model_card)
         message = None
         if stage is CheckStage.INITIAL and feedback:
             message = feedback(attempt) if callable(feedback) else _default_feedback(attempt)
+        pinned = set()
         if message is not None:
             stage = CheckStage.FEEDBACK
+            if call is not None:
+                pinned = {c.model for c in call.decision.candidates if c.model != done.model_card}
             history = [*history, Message.assistant(done.text[:_ECHO_CHARS]), Message.user(message)]
             continue
+        if done.model_card:
+            tried.add(done.model_card)
         if models >= max_models:
             break
         extra = list(escalate_requires)
