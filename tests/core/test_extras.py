@@ -131,7 +131,7 @@ print(json.dumps({"import_s": import_s, "installed_heavy": absent, "order": deci
 @pytest.mark.slow
 def test_slim_install_routes_and_calls_a_model_and_names_missing_extras(tmp_path: Path) -> None:
     src = tmp_path / "src"  # a copy, so building leaves nothing in the working tree
-    for part in ("core", "connectors", "plugins"):
+    for part in PYPROJECT["tool"]["setuptools"]["package-dir"].values():
         shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for part in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / part, src / part)
