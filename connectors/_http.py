@@ -152,7 +152,12 @@ def _from_httpx(exc: BaseException, chain: list[BaseException], where: str, deta
         return _timeout(where, detail)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return ConnectorError(f"cannot call {where} ({detail}); check `base_url` in the model's settings")
-    if isinstance(exc, httpx.DecodingError | httpx.LocalProtocolError):
+    if isinstance(exc, httpx.LocalProtocolError):  # our request broke the protocol: retrying will not help
+        return ConnectorError(
+            f"the request to {where} could not be sent ({detail}); check `extra_headers` and the key "
+            "in the model's settings"
+        )
+    if isinstance(exc, httpx.DecodingError):
         return MalformedResponseError(f"{where} sent a reply that could not be decoded ({detail})")
     if isinstance(exc, httpx.RemoteProtocolError):
         return ServerError(f"the reply from {where} was cut off ({detail})")

@@ -43,17 +43,33 @@ def check_keys(settings: Mapping[str, Any], allowed: Mapping[str, str], connecto
         raise ValueError(f"unknown {connector} setting {key!r}.{hint} Known settings: {known}")
 
 
-def check_base_url(url: Any, setting: str = "base_url") -> str:
+def check_base_url(url: Any, setting: str = "base_url", *, credentials: bool = False) -> str:
     """An ``http(s)://host...`` URL without a trailing slash.
 
+    Args:
+        url: The setting's value.
+        setting: Its name, for messages.
+        credentials: Whether ``user:password@`` may appear (a proxy URL); an API
+            URL must not carry them: they would travel next to the API key's
+            ``Authorization`` header and show wherever the URL is logged.
+
     Raises:
-        ValueError: It is not an absolute http(s) URL.
+        ValueError: It is not an absolute http(s) URL, or it carries credentials.
     """
     if not isinstance(url, str) or not url:
         raise ValueError(f"{setting} must be a URL such as https://api.openai.com/v1, got {url!r}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname, _port = parts.hostname, parts.port
+    except ValueError as exc:  # a bad port or a malformed IPv6 host
+        raise ValueError(f"{setting} is not a valid URL ({exc}); use e.g. http://127.0.0.1:8080/v1") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ValueError(f"{setting} must be an absolute http(s) URL such as http://127.0.0.1:8080/v1")
+    if not credentials and (parts.username is not None or parts.password is not None):
+        raise ValueError(
+            f"{setting} must not contain credentials (user:password@); put the API key in `api_key`, "
+            "or a basic-auth header under `extra_headers`"
+        )
     return url.rstrip("/")
 
 
@@ -87,7 +103,7 @@ def http_options(settings: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("verify must be true, false or a path to a CA bundle")
     proxy = settings.get("proxy")
     if proxy is not None:
-        check_base_url(proxy, "proxy")
+        check_base_url(proxy, "proxy", credentials=True)
     stream_usage = settings.get("stream_usage", True)
     if not isinstance(stream_usage, bool):
         raise ValueError("stream_usage must be true or false")

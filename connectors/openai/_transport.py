@@ -21,9 +21,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, transport_error
+from dualtrack import ConnectorError
 
-__all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "ssl_setting"]
+from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, safe_url, transport_error
+
+__all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "refused", "ssl_setting"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -44,6 +46,17 @@ def _import_aiohttp() -> ModuleType:
 
     _AIOHTTP_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
     return aiohttp
+
+
+def refused(exc: ValueError, url: str, redactor: Redactor | None) -> ConnectorError:
+    """A request the HTTP library refused to send: a setting is wrong, and retrying will not help."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if redactor is not None:
+        detail = redactor.text(detail)
+    return ConnectorError(
+        f"the request to {safe_url(url)} could not be sent ({detail}); check `base_url`, "
+        "`extra_headers` and the key in the model's settings"
+    )
 
 
 def env_proxy(url: str) -> str | None:
@@ -173,6 +186,8 @@ class AiohttpSession:
                 return HttpResponse(resp.status, resp.headers, await resp.read())
         except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, url, self._redactor) from exc
+        except ValueError as exc:  # refused before sending, e.g. a header value it will not send
+            raise refused(exc, url, self._redactor) from exc
 
     async def open_stream(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
@@ -190,6 +205,8 @@ class AiohttpSession:
             )
         except _AIOHTTP_ERRORS as exc:
             raise transport_error(exc, url, self._redactor) from exc
+        except ValueError as exc:  # refused before sending, e.g. a header value it will not send
+            raise refused(exc, url, self._redactor) from exc
         return _AiohttpStream(resp, url, self._redactor)
 
     async def aclose(self) -> None:
@@ -246,7 +263,7 @@ class HttpxSession:
         self._owned = owned
         self._redactor = redactor
         self._client_default: Any = httpx.USE_CLIENT_DEFAULT
-        self._errors = httpx.HTTPError
+        self._errors: tuple[type[Exception], ...] = (httpx.HTTPError, httpx.InvalidURL)
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
@@ -257,6 +274,8 @@ class HttpxSession:
             resp = await self.client.post(url, content=body, headers=headers, timeout=t)
         except self._errors as exc:
             raise transport_error(exc, url, self._redactor) from exc
+        except ValueError as exc:
+            raise refused(exc, url, self._redactor) from exc
         return HttpResponse(resp.status_code, resp.headers, resp.content)
 
     async def open_stream(
@@ -269,6 +288,8 @@ class HttpxSession:
             resp = await self.client.send(request, stream=True)
         except self._errors as exc:
             raise transport_error(exc, url, self._redactor) from exc
+        except ValueError as exc:
+            raise refused(exc, url, self._redactor) from exc
         return _HttpxStream(resp, url, self._redactor)
 
     async def aclose(self) -> None:
