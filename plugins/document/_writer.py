@@ -11,6 +11,7 @@ document lacks them, as LibreOffice-made files often do.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -26,7 +27,7 @@ __all__ = ["Inserter", "has_style"]
 def has_style(document: Document, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> bool:
     """Whether the document defines a style of this name and type."""
     try:
-        return document.styles[name].type == kind
+        return bool(document.styles[name].type == kind)
     except KeyError:
         return False
 
@@ -112,7 +113,7 @@ class Inserter:
                 if header and r == 0:
                     run.bold = True
         self._place(table._tbl)
-        return table
+        return cast(Table, table)
 
     def markdown(self, blocks: Sequence[MdBlock], *, heading_offset: int = 0) -> int:
         """Write parsed Markdown blocks; returns how many were written.

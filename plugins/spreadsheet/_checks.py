@@ -182,7 +182,7 @@ def _match(value: Any, op: str, want: Any) -> bool:
     v = to_number(value)
     if not _is_number(v):
         return False
-    return {">": v > want, ">=": v >= want, "<": v < want, "<=": v <= want}[op]
+    return bool({">": v > want, ">=": v >= want, "<": v < want, "<=": v <= want}[op])
 
 
 def close_enough(got: Any, expected: float, *, rounded: bool = False) -> bool:

@@ -135,7 +135,10 @@ def _safe_copy(wb: Any, assignments: dict[tuple[str, str], str]) -> tuple[bytes,
         own = names[ws.title]
 
         def fix(text: str, own: str = own) -> str:
-            return bounded(_rename(text, lower), lambda s, own=own: sizes.get(s or own, (1, 1)))
+            def size(sheet: str | None, own: str = own) -> tuple[int, int]:
+                return sizes.get(sheet or own, (1, 1))
+
+            return bounded(_rename(text, lower), size)
 
         for row in ws.iter_rows():
             for cell in row:

@@ -136,7 +136,7 @@ async def explain(ctx: SkillContext, session: Session, cell: str, sheet: str | N
         + data_block("\n".join(lines), "workbook")
         + "\n\nExplain this formula."
     )
-    done = await ctx.generate(prompt, system=_SYSTEM, max_tokens=300)
+    reply = await ctx.generate(prompt, system=_SYSTEM, max_tokens=300)
     return FormulaExplanation(
         sheet=target_sheet,
         cell=coord,
@@ -144,5 +144,5 @@ async def explain(ctx: SkillContext, session: Session, cell: str, sheet: str | N
         value=value,
         functions=formula_functions(formula),
         precedents=precs,
-        explanation=done.text.strip(),
+        explanation=reply.text.strip(),
     )

@@ -82,7 +82,7 @@ class FastCalc:
         self._busy: set[tuple[str, int, int]] = set()
         self._compiled: dict[str, tuple[Any, list[tuple[str, Ref | None]]]] = {}
         self._templates: dict[tuple[str, int], tuple[str, str]] = {}
-        self._titles = {ws.title.upper(): ws.title for ws in wb.worksheets}
+        self._titles: dict[str, str] = {ws.title.upper(): ws.title for ws in wb.worksheets}
         self._sizes: dict[int, tuple[int, int]] = {}  # openpyxl computes max_row by scanning every cell
         self._fm = load_formulas()
 

@@ -176,15 +176,17 @@ def _python_match(rule: HighlightRule, value: Any, column_values: list[Any]) -> 
         return op == "not_equal"
     if op == "between":
         hi = to_number(_coerce(rule.value2))
-        return isinstance(hi, int | float) and want <= got <= hi
-    return {
-        "greater_than": got > want,
-        "greater_or_equal": got >= want,
-        "less_than": got < want,
-        "less_or_equal": got <= want,
-        "equal": got == want,
-        "not_equal": got != want,
-    }[op]
+        return isinstance(hi, int | float) and bool(want <= got <= hi)
+    return bool(
+        {
+            "greater_than": got > want,
+            "greater_or_equal": got >= want,
+            "less_than": got < want,
+            "less_or_equal": got <= want,
+            "equal": got == want,
+            "not_equal": got != want,
+        }[op]
+    )
 
 
 def _coerce(value: Any) -> Any:

@@ -168,7 +168,7 @@ def rewrite_refs(formula: str, fn: Callable[[str], str]) -> str:
     for t in tok.items:
         if t.type == Token.OPERAND and t.subtype == Token.RANGE:
             t.value = fn(t.value)
-    return tok.render()
+    return str(tok.render())
 
 
 def bounded(text: str, sheet_size: Callable[[str | None], tuple[int, int]]) -> str:
@@ -199,4 +199,4 @@ def bounded(text: str, sheet_size: Callable[[str | None], tuple[int, int]]) -> s
 
 def translate(formula: str, origin: str, dest: str) -> str:
     """Move a formula from cell ``origin`` to ``dest``, shifting relative references."""
-    return Translator(formula, origin=origin).translate_formula(dest)
+    return str(Translator(formula, origin=origin).translate_formula(dest))

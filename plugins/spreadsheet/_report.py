@@ -137,7 +137,8 @@ async def summarize(
             "(sum, count, average, min, max).",
             max_tokens=300,
         )
-        group_by, values, functions = plan.group_by, values or plan.values, functions or plan.functions
+        group_by, values = plan.group_by, values or plan.values
+        functions = functions or list(plan.functions)
     group = table.column(group_by)
     value_cols = [table.column(v) for v in (values or [])]
     fns = list(dict.fromkeys(functions or (["sum", "count"] if value_cols else ["count"])))

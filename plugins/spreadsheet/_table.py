@@ -69,7 +69,7 @@ class Column:
     @property
     def letter(self) -> str:
         """The column letter."""
-        return get_column_letter(self.index)
+        return str(get_column_letter(self.index))
 
     @property
     def numeric(self) -> bool:
