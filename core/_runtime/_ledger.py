@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Protocol
@@ -11,7 +12,28 @@ from typing import Protocol
 from .._model._cards import ModelCard
 from .._model._messages import Usage
 
-__all__ = ["Ledger", "MemoryLedger", "UsageRow"]
+__all__ = ["Ledger", "MemoryLedger", "UsageRow", "UtcDay"]
+
+_DAY_S = 86_400
+
+
+class UtcDay:
+    """Today's UTC date as ISO text, worked out once per day instead of once per call."""
+
+    __slots__ = ("_end", "_start", "_text")
+
+    def __init__(self) -> None:
+        self._start = self._end = 0.0
+        self._text = ""
+
+    def of(self, now: float) -> str:
+        """The ISO date (UTC) of the POSIX time ``now``."""
+        if self._start <= now < self._end:
+            return self._text
+        start = now - now % _DAY_S  # POSIX time has no leap seconds: days are 86,400 s
+        text = dt.datetime.fromtimestamp(start, dt.UTC).date().isoformat()
+        self._start, self._end, self._text = start, start + _DAY_S, text
+        return text
 
 
 @dataclass(slots=True, frozen=True)
@@ -53,11 +75,11 @@ class MemoryLedger:
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str, str, str], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
         self._lock = threading.Lock()
+        self._day = UtcDay()
 
     def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
         """Record one answered call."""
-        day = dt.datetime.now(dt.UTC).date().isoformat()
-        key = (day, card.name, card.track.value, skill or "-")
+        key = (self._day.of(time.time()), card.name, card.track.value, skill or "-")
         with self._lock:
             row = self._rows[key]
             row[0] += 1

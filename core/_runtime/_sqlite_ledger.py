@@ -4,7 +4,8 @@ By default the file lives in the user's data directory (``platformdirs``), e.g.
 ``~/.local/share/dualtrack/usage.sqlite3`` on Linux; ``ledger = "..."`` in
 ``dualtrack.toml`` picks another path. The database is opened lazily: building
 an orchestrator creates no file, and listing a ledger that was never written
-returns no rows.
+returns no rows. A new ledger file is created readable by its owner only (0600),
+and a directory created for it is 0700.
 
 Many calls may record at once, from the event loop or worker threads, and several
 processes may share one file: each thread gets its own connection, the database
@@ -14,13 +15,14 @@ runs in WAL mode, and writers wait for each other (``busy_timeout``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._model._redact import redact_shapes
-from ._ledger import UsageRow
+from ._ledger import UsageRow, UtcDay
 
 if TYPE_CHECKING:
     import sqlite3
@@ -46,6 +48,24 @@ CREATE INDEX IF NOT EXISTS usage_day ON usage (day);
 """
 
 
+def _create_private(path: Path) -> None:
+    """Create the ledger file 0600 in a 0700 directory (usage data is the user's alone).
+
+    Directories that already exist, and a file that already exists, keep their modes:
+    a ledger shared on purpose stays shared. SQLite gives its ``-wal`` and ``-shm``
+    files the mode of the database file.
+    """
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700)
+        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)  # the umask can only remove bits from 0600
+
+
 def default_ledger_path() -> Path:
     """``usage.sqlite3`` in the user's data directory for dualtrack."""
     from platformdirs import user_data_path
@@ -68,6 +88,7 @@ class SqliteLedger:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._ready = False
+        self._day = UtcDay()
 
     def _conn(self, create: bool = True) -> sqlite3.Connection | None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -77,7 +98,7 @@ class SqliteLedger:
 
         if not create and not self.path.exists():
             return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         conn = sqlite3.connect(self.path, timeout=self.timeout, check_same_thread=False, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         with self._lock:
@@ -93,7 +114,7 @@ class SqliteLedger:
     def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
         """Record one answered call."""
         now = time.time()
-        day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+        day = self._day.of(now)
         conn = self._conn()
         assert conn is not None
         conn.execute(

@@ -2,7 +2,10 @@
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
+import stat
+import sys
 import threading
 
 import pytest
@@ -126,3 +129,44 @@ def test_cli_usage_shows_spend_by_day_model_track_and_skill(tmp_path, capsys, mo
     out = capsys.readouterr().out
     for text in ("document.summarize", "code.explain", "gpt", "local", "partner", "in-house", "0.012300"):
         assert text in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_a_new_ledger_is_private_to_its_owner(tmp_path):
+    old = os.umask(0o022)  # the common default, which would give 0644 files and 0755 directories
+    try:
+        ledger = SqliteLedger(tmp_path / "data" / "dualtrack" / "usage.sqlite3")
+        ledger.record(model_card(ScriptedConnector([]), name="m"), "demo.echo", Usage(1, 1), 0.0)
+    finally:
+        os.umask(old)
+    path = ledger.path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for extra in path.parent.glob("usage.sqlite3-*"):  # the WAL files follow the database's mode
+        assert stat.S_IMODE(extra.stat().st_mode) == 0o600, extra
+    assert list(path.parent.glob("usage.sqlite3-wal"))  # the write went through WAL
+    ledger.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_an_existing_ledger_and_directory_keep_their_modes(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    path = shared / "usage.sqlite3"
+    path.touch()
+    os.chmod(path, 0o640)  # shared with a group on purpose
+    ledger = SqliteLedger(path)
+    ledger.record(model_card(ScriptedConnector([]), name="m"), None, Usage(1, 1), 0.0)
+    ledger.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and stat.S_IMODE(shared.stat().st_mode) == 0o755
+
+
+def test_the_cached_day_turns_at_utc_midnight():
+    from dualtrack._runtime._ledger import UtcDay
+
+    day = UtcDay()
+    midnight = dt.datetime(2026, 3, 1, tzinfo=dt.UTC).timestamp()
+    assert day.of(midnight - 0.001) == "2026-02-28"
+    assert day.of(midnight) == "2026-03-01" and day.of(midnight + 86_399.9) == "2026-03-01"
+    assert day.of(midnight - 10) == "2026-02-28"  # a clock stepping back is not stuck on the cache
