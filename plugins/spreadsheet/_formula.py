@@ -11,15 +11,15 @@ reported.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, tags
+from dualtrack import CheckedAttempt, CheckStage, Completion, Message, SkillContext, tags
+from dualtrack.checks import CheckContext, CheckResult
 
 from ._checks import Check, close_enough
 from ._evaluator import check_syntax, compute
@@ -178,92 +178,93 @@ async def solve(
     Returns:
         ``(reply, verdict, attempts)``; ``reply`` is ``None`` when nothing validated.
     """
-    attempts: list[FormulaAttempt] = []
-    tried: set[str] = set()
-    messages = [Message.system(system), Message.user(prompt)]
-    for round_ in range(2):
-        try:
-            if round_ == 0 and first is not None:
-                reply = first
-            else:
-                reply = await ctx.generate_json(FormulaReply, messages, max_tokens=max_tokens)
-        except MalformedResponseError as exc:
-            attempts.append(FormulaAttempt(formula="", model=_last_model(ctx), ok=False, error=str(exc)))
-            _remember(ctx, tried)
-            break
-        _remember(ctx, tried)
+
+    async def computes(text: str, context: CheckContext) -> CheckResult:
+        reply: FormulaReply = context.value
         formula = normalize_formula(reply.formula)
         verdict = await asyncio.to_thread(validate, formula)
-        attempts.append(
+        fixed = reply.model_copy(update={"formula": formula})
+        return CheckResult(
+            name="formula", passed=verdict.ok, reason=verdict.error or "", value=(fixed, verdict)
+        )
+
+    def feedback(attempt: CheckedAttempt) -> str:
+        failed = attempt.failures[0]
+        if failed.name != "formula":
+            return (
+                f"That reply was not valid JSON for the schema: {failed.reason}\n"
+                "Reply again with only the corrected JSON."
+            )
+        return (
+            f"The formula {failed.value[0].formula} was computed against the workbook's data and failed: "
+            f"{failed.reason}. Reply with a corrected formula as JSON."
+        )
+
+    def escalated(tried: Sequence[CheckedAttempt]) -> list[Message]:
+        failed = "\n".join(f"- {a.formula or '(no formula)'}: {a.error}" for a in _attempts(tried))
+        return [
+            Message.system(system),
+            Message.user(
+                f"{prompt}\n\nEarlier formulas were computed against the data and failed:\n{failed}"
+            ),
+        ]
+
+    done = None
+    if first is not None:
+        done = Completion(text=first.model_dump_json(), model_card=ctx.last_model)
+    checked = await ctx.generate_checked(
+        [Message.system(system), Message.user(prompt)],
+        schema=FormulaReply,
+        checks=[computes],
+        feedback=feedback,
+        escalate_requires=[ESCALATION_TAG],
+        escalate_prompt=escalated,
+        first=done,
+        fallback=None,
+        max_tokens=max_tokens,
+    )
+    attempts = _attempts(checked.attempts)
+    last = checked.attempts[-1].outcomes[-1] if checked.attempts[-1].outcomes else None
+    if checked.fell_back:
+        verdict = last.value[1] if last is not None and last.name == "formula" else None
+        return None, verdict, attempts
+    reply, verdict = checked.value
+    return reply, verdict, attempts
+
+
+def _attempts(tried: Sequence[CheckedAttempt]) -> list[FormulaAttempt]:
+    """What each try proposed and what checking it found."""
+    out = []
+    for a in tried:
+        escalated = a.stage is CheckStage.ESCALATION
+        if a.error is not None:
+            error = f"no stronger model could take over: {a.error}"
+            out.append(FormulaAttempt(formula="", model=None, ok=False, escalated=True, error=error))
+            continue
+        last = a.outcomes[-1]
+        if last.name != "formula":  # the reply was not a formula reply at all
+            out.append(
+                FormulaAttempt(formula="", model=a.model, ok=False, error=last.reason, escalated=escalated)
+            )
+            continue
+        reply, verdict = last.value
+        out.append(
             FormulaAttempt(
-                formula=formula,
-                model=_last_model(ctx),
+                formula=reply.formula,
+                model=a.model,
                 ok=verdict.ok,
                 error=verdict.error,
                 value=verdict.value,
+                escalated=escalated,
             )
         )
-        if verdict.ok:
-            return reply.model_copy(update={"formula": formula}), verdict, attempts
-        if round_ == 0:
-            messages += [
-                Message.assistant(json.dumps({"formula": formula, "explanation": reply.explanation})),
-                Message.user(
-                    f"The formula {formula} was computed against the workbook's data and failed: "
-                    f"{verdict.error}. Reply with a corrected formula as JSON."
-                ),
-            ]
-    failed = "\n".join(f"- {a.formula or '(no formula)'}: {a.error}" for a in attempts)
-    escalated = [
-        Message.system(system),
-        Message.user(f"{prompt}\n\nEarlier formulas were computed against the data and failed:\n{failed}"),
-    ]
-    try:
-        reply = await ctx.generate_json(
-            FormulaReply, escalated, requires=[ESCALATION_TAG], exclude=sorted(tried), max_tokens=max_tokens
-        )
-    except (NoRouteError, MalformedResponseError) as exc:
-        attempts.append(
-            FormulaAttempt(
-                formula="",
-                model=None,
-                ok=False,
-                escalated=True,
-                error=f"no stronger model could take over: {str(exc).splitlines()[0]}",
-            )
-        )
-        return None, None, attempts
-    formula = normalize_formula(reply.formula)
-    verdict = await asyncio.to_thread(validate, formula)
-    attempts.append(
-        FormulaAttempt(
-            formula=formula,
-            model=_last_model(ctx),
-            ok=verdict.ok,
-            error=verdict.error,
-            value=verdict.value,
-            escalated=True,
-        )
-    )
-    if verdict.ok:
-        return reply.model_copy(update={"formula": formula}), verdict, attempts
-    return None, verdict, attempts
+    return out
 
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
         return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
     return bool(a == b)
-
-
-def _last_model(ctx: SkillContext) -> str | None:
-    return next((c.model for c in reversed(ctx.calls) if c.model), None)
-
-
-def _remember(ctx: SkillContext, tried: set[str]) -> None:
-    for call in ctx.calls:
-        if call.model:
-            tried.add(call.model)
 
 
 def target_text(sheet: str, coord: str) -> str:
