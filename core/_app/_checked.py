@@ -48,7 +48,7 @@ __all__ = ["MISSING", "CheckedReply", "Feedback", "EscalationPrompt", "run_check
 
 _log = logging.getLogger("dualtrack")
 _GROUPS = itertools.count(1)
-_ECHO_CHARS = 2000  # how much of a failed reply is shown back to the model
+_ECHO_CHARS = 8000  # how much of a failed reply is shown back to the model
 MISSING: Any = object()
 
 Feedback = Callable[[CheckedAttempt], "str | None"]

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dualtrack import MalformedResponseError, Message, NoRouteError, SkillContext, atomic_write, tags
+from dualtrack import Message, SkillContext, atomic_write, tags
+from dualtrack.checks import CheckContext, CheckResult, json_schema
 
 from ._models import FixAttempt, FixResult
 from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
@@ -168,28 +169,16 @@ async def fix_project(
     prompt_parts.append("Propose the smallest change to the code that makes the command pass.")
     prompt = "\n\n".join(prompt_parts)
     attempts: list[FixAttempt] = []
-    tried: set[str] = set()
-    history = [Message.system(SYSTEM), Message.user(prompt)]
+    parse = json_schema(FixProposal)
 
-    async def attempt(kind: str, messages: list[Message], **kw: object) -> tuple[FixAttempt, str, dict]:  # type: ignore[type-arg]
-        try:
-            proposal = await ctx.generate_json(FixProposal, messages, max_tokens=3000, **kw)
-        except MalformedResponseError as exc:
-            if isinstance(exc.__cause__, NoRouteError):  # escalation found no other model
-                raise exc.__cause__ from None
-            tried.update(c.model for c in ctx.calls if c.model)
-            att = FixAttempt(
-                kind=kind,
-                model=ctx.calls[-1].model if ctx.calls else None,
-                status="invalid",
-                detail=str(exc)[:2000],
-            )
-            attempts.append(att)
-            return att, "", {}
-        model = ctx.calls[-1].model if ctx.calls else None
-        if model:
-            tried.add(model)
-        messages.append(Message.assistant(proposal.model_dump_json()))
+    async def proves(text: str, context: CheckContext) -> CheckResult:
+        kind, model = context.stage.value, context.model
+        parsed = parse(text, context)
+        assert isinstance(parsed, CheckResult)
+        if not parsed.passed:
+            attempts.append(FixAttempt(kind=kind, model=model, status="invalid", detail=parsed.reason[:2000]))
+            return parsed
+        proposal: FixProposal = parsed.value
         try:
             changes, canonical = _check(project, proposal.diff, command, allow_test_edits)
             problem = await asyncio.to_thread(_git_check, project, canonical, limits)
@@ -198,27 +187,38 @@ async def fix_project(
         except PatchError as exc:
             att = FixAttempt(kind=kind, model=model, status="rejected", detail=str(exc), diff=proposal.diff)
             attempts.append(att)
-            return att, proposal.explanation, {}
+            return CheckResult(name="fix", passed=False, reason=str(exc))
         run = await asyncio.to_thread(_run_copy, project, command, limits, changes)
         att = FixAttempt(kind=kind, model=model, status=run.status, detail=run.output(3000), diff=canonical)
         attempts.append(att)
         ctx.progress(len(attempts), 3, f"{kind} attempt: {att.status}")
-        return att, proposal.explanation, changes
+        return CheckResult(
+            name="fix",
+            passed=run.status == "passed",
+            reason=run.status,
+            value=(att, proposal.explanation, changes),
+        )
 
-    att, explanation, changes = await attempt("initial", history)
-    if att.status != "passed":
-        history.append(Message.user(_feedback(att)))
-        att, explanation, changes = await attempt("feedback", history)
-    if att.status != "passed":
-        escalated = [Message.system(SYSTEM), Message.user(prompt + "\n\n" + _feedback(att))]
-        try:
-            att, explanation, changes = await attempt(
-                "escalation", escalated, requires=[tags.REASONING], exclude=sorted(tried)
-            )
-        except NoRouteError as exc:
-            attempts.append(FixAttempt(kind="escalation", status="no-route", detail=str(exc)[:2000]))
-    if att.status != "passed":
+    checked = await ctx.generate_checked(
+        [Message.system(SYSTEM), Message.user(prompt)],
+        checks=[proves],
+        feedback=lambda _attempt: _feedback(attempts[-1]),
+        escalate_requires=[tags.REASONING],
+        escalate_prompt=lambda _tried: [
+            Message.system(SYSTEM),
+            Message.user(prompt + "\n\n" + _feedback(attempts[-1])),
+        ],
+        fallback=None,
+        json_schema=FixProposal.model_json_schema(),
+        max_tokens=3000,
+    )
+    if checked.attempts[-1].error is not None:
+        attempts.append(
+            FixAttempt(kind="escalation", status="no-route", detail=checked.attempts[-1].error[:2000])
+        )
+    if checked.fell_back:
         return FixResult(status="not-fixed", command=command, attempts=attempts, isolation=baseline.isolation)
+    att, explanation, changes = checked.value
     applied = False
     if apply:  # re-derive from the files as they are now, so a concurrent edit is never overwritten
         current, _ = _check(project, att.diff, command, allow_test_edits)

@@ -15,7 +15,8 @@ import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dualtrack import Message, NoRouteError, SkillContext, atomic_write, tags
+from dualtrack import Message, SkillContext, atomic_write, tags
+from dualtrack.checks import CheckContext, CheckResult
 
 from ._facts import module_facts, symbol_facts
 from ._models import TestAttempt, TestsResult
@@ -140,33 +141,32 @@ async def generate_tests(
     prompt = _prompt(target)
     attempts: list[TestAttempt] = []
     results: list[tuple[str, PytestRun]] = []
-    tried: set[str] = set()
-    history = [Message.system(SYSTEM), Message.user(prompt)]
 
-    async def attempt(kind: str, messages: list[Message], **kw: object) -> TestAttempt:
-        done = await ctx.generate(messages, max_tokens=3000, **kw)  # type: ignore[arg-type]
-        if done.model_card:
-            tried.add(done.model_card)
-        code = extract_python(done.text)
+    async def passes(text: str, context: CheckContext) -> CheckResult:
+        code = extract_python(text)
         run = await _run(target, code, filename, limits)
-        att = _attempt(kind, done.model_card, run)
+        att = _attempt(context.stage.value, context.model, run)
         attempts.append(att)
         if not isinstance(run, str):
             results.append((code, run))
-        messages.append(Message.assistant(done.text))
-        ctx.progress(len(attempts), 3, f"{kind} attempt: {att.status}")
-        return att
+        ctx.progress(len(attempts), 3, f"{att.kind} attempt: {att.status}")
+        return CheckResult(name="tests", passed=att.status == "passed", reason=att.status, value=att)
 
-    att = await attempt("initial", history)
-    if att.status != "passed":
-        history.append(Message.user(_feedback(att)))
-        att = await attempt("feedback", history)
-    if att.status != "passed":
-        escalated = [Message.system(SYSTEM), Message.user(prompt + "\n\n" + _feedback(att))]
-        try:
-            att = await attempt("escalation", escalated, requires=[tags.REASONING], exclude=sorted(tried))
-        except NoRouteError as exc:
-            attempts.append(TestAttempt(kind="escalation", status="no-route", output=str(exc)[:2000]))
+    checked = await ctx.generate_checked(
+        [Message.system(SYSTEM), Message.user(prompt)],
+        checks=[passes],
+        feedback=lambda _attempt: _feedback(attempts[-1]),
+        escalate_requires=[tags.REASONING],
+        escalate_prompt=lambda _tried: [
+            Message.system(SYSTEM),
+            Message.user(prompt + "\n\n" + _feedback(attempts[-1])),
+        ],
+        fallback=None,
+        max_tokens=3000,
+    )
+    last = checked.attempts[-1]
+    if last.error is not None:
+        attempts.append(TestAttempt(kind="escalation", status="no-route", output=last.error[:2000]))
     code, passed, removed = await _best(results, target, filename, limits)
     isolation = results[-1][1].result.isolation if results else []
     written = None
