@@ -46,6 +46,8 @@ class Config(BaseModel):
             ``None`` uses ``$DUALTRACK_LEDGER`` or ``usage.sqlite3`` in the user's
             data directory; ``"memory"`` keeps usage in memory only.
         budgets: Daily USD and token limits, global and per skill or plugin.
+        roots: Folders skills may read and write (relative to the config file);
+            ``None`` means the working directory.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -59,6 +61,14 @@ class Config(BaseModel):
     plugins: list[str] | None = None
     ledger: str | None = None
     budgets: Budgets = Field(default_factory=Budgets)
+    roots: list[str] | None = None
+
+    def root_paths(self) -> list[Path] | None:
+        """The configured roots, relative ones taken from the config file's folder."""
+        if self.roots is None:
+            return None
+        base = Path(self.path).parent if self.path else Path.cwd()
+        return [base / Path(r).expanduser() for r in self.roots]
 
     def make_ledger(self) -> Ledger | None:
         """The persistent ledger, or ``None`` for the in-memory default (``ledger = "memory"``)."""

@@ -157,6 +157,7 @@ class Orchestrator:
             "default_sensitivity": cfg.default_sensitivity,
             "ledger": cfg.make_ledger(),
             "budgets": cfg.budgets,
+            "roots": cfg.root_paths(),
         }
         if cfg.plugins is not None:
             kwargs["plugins"] = cfg.plugins

@@ -264,3 +264,11 @@ def test_atomic_write_removes_stale_temporaries_of_its_own_naming(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".report.docx.")) == sorted(
         [live.name, mine.name]
     )
+
+
+def test_roots_from_the_config_file_are_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    cfg = tmp_path / "dualtrack.toml"
+    cfg.write_text('roots = ["docs"]\nledger = "memory"\nplugins = []\n', encoding="utf-8")
+    orc = Orchestrator.from_config(cfg)
+    assert orc.files.roots == ((tmp_path / "docs").resolve(),)
