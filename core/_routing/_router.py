@@ -58,13 +58,15 @@ class Policy(BaseModel):
     pin: dict[str, list[str]] = Field(default_factory=dict)
     deny: dict[str, list[str]] = Field(default_factory=dict)
 
-    def _lookup(self, table: dict[str, list[str]], skill: str | None) -> Sequence[str]:
-        if not skill or not table:
-            return ()
-        found = table.get(skill)
-        if found is None:
-            found = table.get(skill.split(".", 1)[0], [])
-        return found
+
+def _lookup(table: dict[str, list[str]], skill: str | None) -> Sequence[str]:
+    """The entry of ``skill`` in a pin or deny table, else its plugin's."""
+    if not skill or not table:
+        return ()
+    found = table.get(skill)
+    if found is None:
+        found = table.get(skill.split(".", 1)[0], [])
+    return found
 
 
 @dataclass(slots=True, frozen=True)
@@ -165,8 +167,8 @@ class Router:
             The decision: candidates in order and a rejection for every other model.
         """
         policy = self.policy
-        denied = policy._lookup(policy.deny, req.skill) if policy.deny else ()
-        pinned = policy._lookup(policy.pin, req.skill) if policy.pin else ()
+        denied = _lookup(policy.deny, req.skill) if policy.deny else ()
+        pinned = _lookup(policy.pin, req.skill) if policy.pin else ()
         requires = req.requires
         level = req.sensitivity.rank
         tokens = req.input_tokens + req.output_tokens

@@ -199,6 +199,46 @@ class BudgetTracker:
         """The executor gate for one model call: re-check and reserve before each attempt."""
         return BudgetGate(self, req)
 
+    def reserve(self, card: ModelCard, req: Requirements) -> str | tuple[float, int]:
+        """Refuse a call of ``req`` to ``card`` with a reason, or reserve its estimate.
+
+        Returns:
+            The reason, or the ``(usd, tokens)`` reserved (give it back to :meth:`settle`).
+        """
+        usd = card.blended_cost(req.input_tokens, req.output_tokens)
+        tokens = req.input_tokens + req.output_tokens
+        scopes = self.budgets.scopes(req.skill)
+        with self._lock:
+            self._roll()
+            reason = self._refusal(scopes, usd, tokens) if scopes else None
+            if reason:
+                return reason
+            for key in self._keys(req.skill):
+                held = self._reserved[key]
+                held[0] += usd
+                held[1] += tokens
+        return usd, tokens
+
+    def settle(
+        self,
+        card: ModelCard,
+        req: Requirements,
+        held: tuple[float, int] | None,
+        completion: Completion | None,
+    ) -> None:
+        """Drop a reservation; count the real usage when the call answered."""
+        with self._lock:
+            if held is not None:
+                usd, tokens = held
+                for key in self._keys(req.skill):
+                    h = self._reserved[key]
+                    h[0] = max(0.0, h[0] - usd)
+                    h[1] = max(0.0, h[1] - tokens)
+            if completion is not None:
+                self._roll()
+                u = completion.usage
+                self._add(req.skill, card.blended_cost(u.input_tokens, u.output_tokens), u.total_tokens)
+
 
 class BudgetGate:
     """Reserves a call's estimate before an attempt and settles it after (see :class:`Gate`)."""
@@ -212,34 +252,13 @@ class BudgetGate:
 
     def enter(self, card: ModelCard) -> str | None:
         """Refuse ``card`` with a reason, or reserve its estimate."""
-        t, req = self._tracker, self._req
-        usd = card.blended_cost(req.input_tokens, req.output_tokens)
-        tokens = req.input_tokens + req.output_tokens
-        scopes = t.budgets.scopes(req.skill)
-        with t._lock:
-            t._roll()
-            reason = t._refusal(scopes, usd, tokens) if scopes else None
-            if reason:
-                return reason
-            for key in t._keys(req.skill):
-                held = t._reserved[key]
-                held[0] += usd
-                held[1] += tokens
-        self._held = (usd, tokens)
+        got = self._tracker.reserve(card, self._req)
+        if isinstance(got, str):
+            return got
+        self._held = got
         return None
 
     def exit(self, card: ModelCard, completion: Completion | None) -> None:
         """Drop the reservation; count the real usage when the call answered."""
-        t = self._tracker
-        with t._lock:
-            if self._held is not None:
-                usd, tokens = self._held
-                for key in t._keys(self._req.skill):
-                    held = t._reserved[key]
-                    held[0] = max(0.0, held[0] - usd)
-                    held[1] = max(0.0, held[1] - tokens)
-                self._held = None
-            if completion is not None:
-                t._roll()
-                u = completion.usage
-                t._add(self._req.skill, card.blended_cost(u.input_tokens, u.output_tokens), u.total_tokens)
+        held, self._held = self._held, None
+        self._tracker.settle(card, self._req, held, completion)
