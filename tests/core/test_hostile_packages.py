@@ -180,6 +180,10 @@ def test_a_dtd_in_a_renamed_part_is_found(tmp_path: Path, kind: str) -> None:
 
 def test_the_renamed_shared_strings_attack_is_real(tmp_path: Path) -> None:
     """openpyxl follows the relationship to sharedStrings.XML and expands its entities."""
+    from openpyxl.xml import DEFUSEDXML
+
+    if DEFUSEDXML:
+        pytest.skip("defusedxml is installed, so openpyxl itself refuses entities here")
     path = tmp_path / "real-attack.xlsx"
     xlsx_shared_strings_renamed(path)
     value = openpyxl.load_workbook(path).active["A2"].value
@@ -269,7 +273,9 @@ def test_many_part_bomb_is_refused_with_bounded_memory(tmp_path: Path) -> None:
         assert all(i.file_size <= MiB for i in zf.infolist())  # no single part trips the per-part check
     result = open_in_child(path, WORD_MAIN)
     assert "zip bomb" in str(result["outcome"]) and "900" in str(result["outcome"])
-    assert float(str(result["peak_mb"])) < 150, result
+    baseline = open_in_child(real_docx(tmp_path / "plain.docx"), WORD_MAIN)  # interpreter + libraries
+    peak, base = float(str(result["peak_mb"])), float(str(baseline["peak_mb"]))
+    assert peak < 300 and peak - base < 50, (result, baseline)  # opened unchecked, it peaks near 930 MB
 
 
 def test_too_many_parts(tmp_path: Path) -> None:
