@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 __all__ = ["data_block", "forged_tags"]
 
@@ -63,7 +64,7 @@ def forged_tags(text: str, tag: str = "document") -> list[int]:
     return [i for i, ch in enumerate(text) if _opens(ch) and _forges(text, i, name)]
 
 
-def data_block(text: str, tag: str = "document", *, label: str = "") -> str:
+def data_block(text: str, tag: str = "document", *, label: str = "", also: Iterable[str] = ()) -> str:
     """Wrap untrusted text in a delimited block whose delimiters it cannot forge.
 
     Args:
@@ -71,6 +72,8 @@ def data_block(text: str, tag: str = "document", *, label: str = "") -> str:
         tag: The block's tag name: lowercase letters, digits, ``-`` or ``_``.
         label: What the text is (``file pricing.py lines 1-40``); shown in the
             opening tag as ``label="..."``, with quotes and brackets removed.
+        also: Other tag names the text must not forge either (the tags of the
+            blocks or instructions around this one).
 
     Returns:
         ``<tag>`` (or ``<tag label="...">``), a newline, the neutralised text, a
@@ -82,7 +85,7 @@ def data_block(text: str, tag: str = "document", *, label: str = "") -> str:
     """
     if not _TAG.fullmatch(tag):
         raise ValueError(f"data_block tag must be a simple lowercase name such as 'document', got {tag!r}")
-    hits = forged_tags(text, tag)
+    hits = sorted({i for name in (tag, *also) for i in forged_tags(text, name)})
     if hits:
         parts: list[str] = []
         last = 0
