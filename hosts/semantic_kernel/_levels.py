@@ -1,0 +1,29 @@
+"""The sensitivity a Semantic Kernel chat history carries (no framework imports).
+
+Tool results of dualtrack skills, and replies of the dualtrack-routed chat service,
+carry the level of what they hold in their metadata under :data:`SENSITIVITY_KEY`.
+The next routed call of the conversation is made at least at the highest level found,
+so a model not cleared for it never receives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dualtrack import Sensitivity
+
+__all__ = ["SENSITIVITY_KEY", "history_sensitivity"]
+
+SENSITIVITY_KEY = "dualtrack.sensitivity"
+
+
+def history_sensitivity(messages: Iterable[Any], floor: Sensitivity = Sensitivity.PUBLIC) -> Sensitivity:
+    """The highest level recorded on any message of a chat history, or on any of its items."""
+    level = floor
+    for message in messages:
+        for holder in (message, *getattr(message, "items", ())):
+            raw = (getattr(holder, "metadata", None) or {}).get(SENSITIVITY_KEY)
+            if raw is not None:
+                level = max(level, Sensitivity.parse(raw))
+    return level
