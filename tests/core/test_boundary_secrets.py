@@ -185,9 +185,12 @@ def test_secrets_belong_to_an_instance_not_the_process():
     one = Orchestrator(
         models=[
             ModelCard(name="m", track="in-house", connector=ScriptedConnector([]), settings={"token": TOKEN})
-        ]
+        ],
+        plugins=[],
     )
-    two = Orchestrator(models=[ModelCard(name="n", track="in-house", connector=ScriptedConnector([]))])
+    two = Orchestrator(
+        models=[ModelCard(name="n", track="in-house", connector=ScriptedConnector([]))], plugins=[]
+    )
     assert TOKEN in one.redactor and TOKEN not in two.redactor
 
 
@@ -205,22 +208,27 @@ def test_import_installs_nothing_and_the_orchestrator_installs_its_own_filter():
             ModelCard(
                 name="m", track="in-house", connector=ScriptedConnector([]), settings={"api_key": API_KEY}
             )
-        ]
+        ],
+        plugins=[],
     )
     mine = [f for f in log.filters if isinstance(f, RedactingFilter) and f.redactor is orc.redactor]
     assert len(mine) == 1
     orc.redactor.install()  # installing twice does nothing
     assert sum(isinstance(f, RedactingFilter) and f.redactor is orc.redactor for f in log.filters) == 1
+    (flt,) = mine
     del orc, mine
     gc.collect()
-    assert not any(isinstance(f, RedactingFilter) and f.redactor is None for f in log.filters)
+    assert flt.redactor is None and flt not in log.filters  # gone with its orchestrator
 
 
 def test_connectors_add_what_they_learn_to_the_orchestrator_redactor(monkeypatch):
     env_key = "sk-from-the-environment-0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", env_key)
     orc = Orchestrator(
-        models=[ModelCard(name="gpt", track="partner", connector="openai", settings={"model": "gpt-4o-mini"})]
+        models=[
+            ModelCard(name="gpt", track="partner", connector="openai", settings={"model": "gpt-4o-mini"})
+        ],
+        plugins=[],
     )
     assert env_key not in orc.redactor
     orc.executor.connector("gpt")  # built on first use, with the orchestrator's redactor
