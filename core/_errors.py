@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 _NAME_CHARS = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,59}")
 
@@ -83,10 +83,14 @@ class DualtrackError(Exception):
         sensitivity: The sensitivity of the data the failed operation had read
             (set by ``Orchestrator.invoke``); whoever passes anything about the
             error on to a model must carry at least this level.
+        calls: The model calls (:class:`~dualtrack.ModelCall`) the failed skill
+            made before it failed, with their decisions and attempts (set by
+            ``Orchestrator.invoke`` and ``Orchestrator.ask``); empty otherwise.
     """
 
     model_summary: str = "the operation failed"
     sensitivity: str | None = None
+    calls: Sequence[Any] = ()
 
     def for_model(self) -> str:
         """A summary safe to show a model: the error type and a fixed sentence, no data."""
@@ -171,7 +175,9 @@ class MissingDependencyError(UserError):
         self.what = what
         self.module = module
         self.install = install
-        super().__init__(f"{what} is unavailable: it needs {module!r}, which is not installed; run `{install}`")
+        super().__init__(
+            f"{what} is unavailable: it needs {module!r}, which is not installed; run `{install}`"
+        )
 
 
 class InputFileError(DualtrackError):

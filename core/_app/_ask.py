@@ -22,7 +22,7 @@ from .._errors import DualtrackError
 from .._model._messages import Message
 from .._model._sensitivity import Sensitivity
 from .._plugins._skills import Skill
-from .._runtime._result import SkillResult
+from .._runtime._result import ModelCall, SkillResult
 from ._context import SkillContext
 from ._paths import bind_paths
 
@@ -76,13 +76,19 @@ async def run_ask(
     tools = orc.tools()
     messages = [Message.system(_SYSTEM), Message.user(prompt)]
     start = time.perf_counter()
-    for _ in range(max_steps):
-        done = await ctx.generate(messages, tools=tools or None)
-        if not done.tool_calls:
-            break
-        messages.append(Message.assistant(done.text, done.tool_calls))
-        for call in done.tool_calls:
-            messages.append(Message.tool(await _run_tool(orc, call.name, call.arguments, ctx), call.id))
+    try:
+        for _ in range(max_steps):
+            done = await ctx.generate(messages, tools=tools or None)
+            if not done.tool_calls:
+                break
+            messages.append(Message.assistant(done.text, done.tool_calls))
+            for call in done.tool_calls:
+                messages.append(Message.tool(await _run_tool(orc, call.name, call.arguments, ctx), call.id))
+    except DualtrackError as exc:  # the host still learns every call made and the level reached
+        exc.calls = list(ctx.calls)
+        carried = Sensitivity.parse(exc.sensitivity) if exc.sensitivity else ctx.sensitivity
+        exc.sensitivity = max(carried, ctx.sensitivity)
+        raise
     return SkillResult("host.ask", done.text, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 
 
@@ -90,7 +96,7 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     """Run one model-chosen tool call; the conversation's level rises before anything returns."""
     try:
         args = json.loads(arguments or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return _BAD_JSON
     if not isinstance(args, dict):
         return _NOT_OBJECT
@@ -105,17 +111,16 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
         result = await orc.invoke(skill.full_name, args, sensitivity=ctx.sensitivity)
     except DualtrackError as exc:
         # a failure can be about a labelled file (or quote it): raise first, then report data-free
-        ctx.raise_sensitivity(exc.sensitivity or ctx.sensitivity)
+        _absorb(ctx, exc.sensitivity, [c for c in exc.calls if isinstance(c, ModelCall)])
         return f"error: {exc.for_model()}"
-    ctx.calls.extend(result.calls)
     # the tool's value carries whatever the tool read (a labelled file, say), model call or not
-    ctx.raise_sensitivity(
-        max(
-            [
-                ctx.sensitivity,
-                result.sensitivity or ctx.sensitivity,
-                *(c.decision.requirements.sensitivity for c in result.calls),
-            ]
-        )
-    )
+    _absorb(ctx, result.sensitivity, result.calls)
     return _tool_text(result.value)
+
+
+def _absorb(ctx: SkillContext, level: Sensitivity | str | None, calls: list[ModelCall]) -> None:
+    """Add a tool's model calls to the loop's, and raise the loop to what the tool read or sent."""
+    ctx.calls.extend(c for c in calls if not any(c is m for m in ctx.calls))
+    ctx.raise_sensitivity(level or ctx.sensitivity)
+    for call in calls:
+        ctx.raise_sensitivity(call.decision.requirements.sensitivity)

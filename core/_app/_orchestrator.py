@@ -292,6 +292,8 @@ class Orchestrator:
         except DualtrackError as exc:  # the error carries the level of what the skill had read
             carried = Sensitivity.parse(exc.sensitivity) if exc.sensitivity else ctx.sensitivity
             exc.sensitivity = max(carried, ctx.sensitivity)
+            # ... and the model calls it made (a nested invoke's calls kept, none twice)
+            exc.calls = [*ctx.calls, *(c for c in exc.calls if not any(c is m for m in ctx.calls))]
             raise
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
-from .._errors import FileAccessError
+from .._errors import FileAccessError, InputFileError
 
 if TYPE_CHECKING:
     from .._plugins._skills import Skill
@@ -81,16 +81,31 @@ _SECRET_NAMES = (
 
 
 def resolve_input(raw: str | os.PathLike[str]) -> Path:
-    """``~`` expanded, made absolute, every link and ``..`` resolved."""
-    return Path(raw).expanduser().resolve()
+    """``~`` expanded, made absolute, every link and ``..`` resolved.
+
+    Raises:
+        InputFileError: For a path no file can have (a NUL character, a loop of links).
+    """
+    try:
+        return Path(raw).expanduser().resolve()
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise _unusable(raw, exc) from None
 
 
 def resolve_output(raw: str | os.PathLike[str]) -> Path:
     """Like :func:`resolve_input`, but a link at the last component is not followed."""
-    p = Path(raw).expanduser().absolute()
-    if p.name in ("", ".", ".."):
-        return p.resolve()
-    return p.parent.resolve() / p.name
+    try:
+        p = Path(raw).expanduser().absolute()
+        if p.name in ("", ".", ".."):
+            return p.resolve()
+        return p.parent.resolve() / p.name
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise _unusable(raw, exc) from None
+
+
+def _unusable(raw: str | os.PathLike[str], exc: Exception) -> InputFileError:
+    what = "contains a NUL character" if "\x00" in str(raw) else f"cannot be resolved ({type(exc).__name__})"
+    return InputFileError(repr(str(raw))[:300], f"{what}; pass the path of a real file")
 
 
 class FileRoots:
