@@ -180,5 +180,5 @@ async def test_async_checks_and_a_broken_check_are_outcomes() -> None:
 
 async def test_a_check_must_return_a_check_result() -> None:
     Checked.KW = {"checks": [lambda text, context: True]}
-    with pytest.raises(UserError, match="must return a dualtrack.CheckResult"):
+    with pytest.raises(UserError, match=r"must return a dualtrack\.CheckResult"):
         await _orc(small=ScriptedConnector(["hi"])).invoke("checked.run", text="hi")
