@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from dualtrack import Message, SkillContext, atomic_write, tags
 from dualtrack.checks import CheckContext, CheckResult, json_schema
 
+from ._access import patch_target, project_file
 from ._models import FixAttempt, FixResult
 from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
 from ._prompts import block, system_prompt
@@ -65,23 +66,24 @@ def command_from_output(output: str, project: Path) -> list[str] | None:
     return ["python", "-m", "pytest", "-q", *ids] if ids else None
 
 
-def _context_files(project: Path, output: str, extra: list[str], limit: int = 8) -> dict[str, str]:
+def _context_files(
+    ctx: SkillContext, project: Path, output: str, extra: list[str], limit: int = 8
+) -> dict[str, str]:
+    """Files shown to the model, each through the file rules (a named one refused is an error)."""
     picked: dict[str, str] = {}
-    candidates = list(extra)
-    for m in _TRACE.finditer(output):
-        candidates.append(m.group(1) or m.group(2))
     root = project.resolve()
-    queue = list(candidates)
+    for rel in extra:
+        found = project_file(ctx, root, rel, strict=True)
+        if found is not None and len(picked) < limit:
+            picked.setdefault(*found)
+    queue = [m.group(1) or m.group(2) for m in _TRACE.finditer(output)]
+    queue += [i for text in list(picked.values()) for i in _imported_files(text, root)]
     while queue and len(picked) < limit:
-        path = Path(queue.pop(0))
-        full = path.resolve() if path.is_absolute() else (root / path).resolve()
-        if not full.is_relative_to(root) or not full.is_file() or full.stat().st_size > 100_000:
+        found = project_file(ctx, root, queue.pop(0))
+        if found is None or found[0] in picked:
             continue
-        rel = full.relative_to(root).as_posix()
-        if rel in picked:
-            continue
-        picked[rel] = full.read_text(encoding="utf-8", errors="replace")
-        queue += _imported_files(picked[rel], root)  # the code a failing test exercises
+        picked[found[0]] = found[1]
+        queue += _imported_files(found[1], root)  # the code a failing test exercises
     return picked
 
 
@@ -125,13 +127,14 @@ def _run_copy(
 
 
 def _check(
-    project: Path, diff: str, command: list[str], allow_tests: bool
+    ctx: SkillContext, project: Path, diff: str, command: list[str], allow_tests: bool
 ) -> tuple[dict[str, str | None], str]:
     """Apply ``diff`` in memory; return new contents and the canonical diff (or raise PatchError)."""
     patches = parse_diff(diff)
     for p in patches:
         if not allow_tests and protected(p.path, command):
             raise PatchError(f"the diff changes {p.path}, a test or test configuration; fix the code instead")
+        patch_target(ctx, project, p.path)  # the file rules hold for every file a diff touches
     changes = apply_patches(project, patches)
     canonical = "".join(
         make_diff(rel, read_text(project / rel) if (project / rel).is_file() else None, new)
@@ -158,7 +161,7 @@ async def fix_project(
     if baseline.ok:
         return FixResult(status="already-passing", command=command, isolation=baseline.isolation)
     output = baseline.output(6000)
-    context = _context_files(project, output + "\n" + user_output, files)
+    context = _context_files(ctx, project, output + "\n" + user_output, files)
     prompt_parts = [
         f"This command fails in the project: {json.dumps(command)}",
         block(output, "command output"),
@@ -180,7 +183,7 @@ async def fix_project(
             return parsed
         proposal: FixProposal = parsed.value
         try:
-            changes, canonical = _check(project, proposal.diff, command, allow_test_edits)
+            changes, canonical = _check(ctx, project, proposal.diff, command, allow_test_edits)
             problem = await asyncio.to_thread(_git_check, project, canonical, limits)
             if problem:
                 raise PatchError(f"git apply rejects the diff: {problem}")
@@ -221,8 +224,8 @@ async def fix_project(
     att, explanation, changes = checked.value
     applied = False
     if apply:  # re-derive from the files as they are now, so a concurrent edit is never overwritten
-        current, _ = _check(project, att.diff, command, allow_test_edits)
-        _write(project, current)
+        current, _ = _check(ctx, project, att.diff, command, allow_test_edits)
+        _write(ctx, project, current)
         applied = True
     return FixResult(
         status="fixed",
@@ -257,10 +260,10 @@ def _feedback(att: FixAttempt) -> str:
     )
 
 
-def _write(project: Path, changes: dict[str, str | None]) -> None:
-    """Write each changed file atomically (a temporary sibling, then a rename)."""
+def _write(ctx: SkillContext, project: Path, changes: dict[str, str | None]) -> None:
+    """Write each changed file atomically (a temporary sibling, then a rename), by the output rule."""
     for rel, text in changes.items():
-        target = safe_path(project, rel)
+        target = ctx.output_path(safe_path(project, rel), "", in_place=True)
         if text is None:
             target.unlink(missing_ok=True)
             continue

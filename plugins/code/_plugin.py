@@ -11,12 +11,12 @@ from pathlib import Path
 
 from dualtrack import ArgumentError, InputFileError, InputPath, SkillContext, plugin, skill, tags
 
+from ._access import read_source
 from ._docgen import write_docstrings
 from ._explain import explain_code, review_file
 from ._facts import symbol_facts
 from ._fixer import command_from_output, fix_project
 from ._models import DocstringsResult, Explanation, FixResult, ReviewResult, TestsResult
-from ._patch import read_text
 from ._sandbox import SandboxLimits
 from ._testgen import TestTarget, generate_tests, locate_module
 
@@ -24,11 +24,7 @@ __all__ = ["CodePlugin"]
 
 
 def _read(ctx: SkillContext, path: str) -> tuple[Path, str]:
-    file = ctx.input_file(path)
-    try:
-        return file, read_text(file)
-    except UnicodeDecodeError:
-        raise InputFileError(str(file), "is not UTF-8 text; convert it or pick a source file") from None
+    return read_source(ctx, path)
 
 
 def _display(file: Path) -> str:

@@ -1,0 +1,120 @@
+"""Every file the code plugin reads or writes, through the orchestrator's file rules.
+
+A path reaches the disk only after :meth:`~dualtrack.SkillContext.input_file` (reads)
+or :meth:`~dualtrack.SkillContext.output_path` (writes) accepted it, so the host's
+file roots, the secret-file rule and symbolic links resolved out of the roots hold
+for every file: the one a skill was given, the extra ``files=`` of ``code.fix``,
+files named in a traceback or imported by a failing test, and every file a diff
+touches.
+
+Source files have no Office sensitivity label, so the plugin reads one from a
+comment at the top of the file (the first 30 lines), in any comment style::
+
+    # Sensitivity: Confidential
+    // Classification: Highly Confidential
+    /* sensitivity = general */
+
+The value maps like a Microsoft label name (``Internal`` is general, ``Secret`` is
+highly-confidential); a value nobody mapped counts as confidential. A label only
+ever raises the call's sensitivity.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dualtrack import InputFileError, LabelPolicy, Sensitivity, SkillContext
+
+from ._patch import PatchError, read_text, safe_path
+
+__all__ = ["header_level", "patch_target", "project_file", "read_source"]
+
+_HEADER_LINES = 30
+_LABEL = re.compile(
+    r"^\s*(?:#+|//+|/\*+|\*+|--|;+|%+|rem\b|<!--)\s*(?:sensitivity|classification)(?:[ _-]?label)?"
+    r"\s*[:=]\s*[\"']?([^\"'*\n]+?)[\"']?\s*(?:\*/|-->)?\s*$",
+    re.I,
+)
+_POLICY = LabelPolicy()
+
+
+def header_level(source: str) -> Sensitivity | None:
+    """The highest sensitivity a header comment of ``source`` declares, or ``None``."""
+    found: list[Sensitivity] = []
+    for line in source.splitlines()[:_HEADER_LINES]:
+        m = _LABEL.match(line)
+        if m:
+            found.append(_POLICY.level(None, m.group(1).strip()))
+    return max(found) if found else None
+
+
+def read_source(ctx: SkillContext, path: str | Path) -> tuple[Path, str]:
+    """Check a source file with ``ctx.input_file``, read it, and apply its header label.
+
+    Raises:
+        FileAccessError: Outside the roots (unless its caller approved it), or secret-looking.
+        InputFileError: Missing, not a file, or not UTF-8 text.
+    """
+    file = ctx.input_file(path)
+    try:
+        text = read_text(file)
+    except UnicodeDecodeError:
+        raise InputFileError(str(file), "is not UTF-8 text; convert it or pick a source file") from None
+    level = header_level(text)
+    if level is not None:
+        ctx.raise_sensitivity(level)
+    return file, text
+
+
+def project_file(
+    ctx: SkillContext, root: Path, rel: str | Path, *, strict: bool = False
+) -> tuple[str, str] | None:
+    """A project file for the model's context: ``(relative path, text)``, or ``None`` if it is not one.
+
+    ``rel`` is relative to ``root`` (or absolute); it must resolve inside the project.
+
+    Args:
+        ctx: The skill context.
+        root: The resolved project root.
+        rel: The file.
+        strict: Raise when the file rules refuse it (a file the caller named);
+            otherwise skip it (a file found in a traceback or an import).
+
+    Raises:
+        FileAccessError: With ``strict``, when the rules refuse it (outside the roots,
+            secret-looking).
+    """
+    path = Path(rel)
+    try:
+        full = path.resolve() if path.is_absolute() else (root / path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    try:
+        if strict:
+            ctx.input_file(full)  # a file the caller named: a refusal is an error, not a skip
+        if not full.is_relative_to(root) or not full.is_file() or full.stat().st_size > 100_000:
+            return None
+        file, text = read_source(ctx, full)
+    except InputFileError as exc:
+        if strict and type(exc) is not InputFileError:  # refused by a rule, not merely unreadable
+            raise
+        return None
+    return file.relative_to(root).as_posix(), text
+
+
+def patch_target(ctx: SkillContext, root: Path, rel: str) -> Path:
+    """The file a diff changes, checked for writing (and for reading, when it exists).
+
+    Raises:
+        PatchError: When it escapes the project or the file rules refuse it; the
+            message names only the path, so it can go back to the model.
+    """
+    target = safe_path(root, rel)
+    try:
+        ctx.output_path(target, "", in_place=True)
+        if target.exists():
+            read_source(ctx, target)
+    except InputFileError:
+        raise PatchError(f"refusing path {rel!r}: this call may not read or change it") from None
+    return target
