@@ -146,7 +146,9 @@ def bench_size(n: int, rng: random.Random, rounds: int) -> dict[str, float]:
     requires = req.requires
 
     def cold() -> Any:
-        router._eligible.clear()  # forget the (tags, sensitivity) index: first call of a shape
+        index = getattr(router, "_eligible", None)  # private: the (tags, sensitivity) index
+        if index is not None:
+            index.clear()  # forget it: the first call of a shape
         return router.route(req)
 
     contenders: dict[str, Callable[[], Any]] = {
