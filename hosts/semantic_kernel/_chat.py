@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
 from semantic_kernel.connectors.ai.completion_usage import CompletionUsage
-from semantic_kernel.connectors.ai.function_calling_utils import kernel_function_metadata_to_function_call_format
+from semantic_kernel.connectors.ai.function_calling_utils import (
+    kernel_function_metadata_to_function_call_format,
+)
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.contents import (
     AuthorRole,
@@ -59,7 +61,7 @@ def _host_skill(requires: frozenset[str]) -> Skill:
     )
 
 
-class DualtrackExecutionSettings(PromptExecutionSettings):  # type: ignore[misc]
+class DualtrackExecutionSettings(PromptExecutionSettings):
     """SK execution settings that carry dualtrack's routing inputs.
 
     Attributes:
@@ -81,7 +83,7 @@ class DualtrackExecutionSettings(PromptExecutionSettings):  # type: ignore[misc]
     tool_choice: str | None = None
 
 
-class DualtrackChatCompletion(ChatCompletionClientBase):  # type: ignore[misc]
+class DualtrackChatCompletion(ChatCompletionClientBase):
     """An SK chat completion service whose every call dualtrack routes.
 
     Args:
@@ -158,7 +160,7 @@ class DualtrackChatCompletion(ChatCompletionClientBase):  # type: ignore[misc]
             StreamingChatMessageContent(
                 role=AuthorRole.ASSISTANT,
                 choice_index=0,
-                items=list(reply.items),
+                items=list(reply.items),  # type: ignore[arg-type]
                 ai_model_id=reply.ai_model_id,
                 metadata=reply.metadata,
                 finish_reason=reply.finish_reason,
@@ -191,8 +193,14 @@ class DualtrackChatCompletion(ChatCompletionClientBase):  # type: ignore[misc]
     def _reply(self, done: Completion, level: Sensitivity, calls: list[Any]) -> ChatMessageContent:
         items: list[Any] = [TextContent(text=done.text)] if done.text else []
         items += [FunctionCallContent(id=c.id, name=c.name, arguments=c.arguments) for c in done.tool_calls]
-        usage = CompletionUsage(prompt_tokens=done.usage.input_tokens, completion_tokens=done.usage.output_tokens)
-        finish = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "tool_calls": FinishReason.TOOL_CALLS}
+        usage = CompletionUsage(
+            prompt_tokens=done.usage.input_tokens, completion_tokens=done.usage.output_tokens
+        )
+        finish = {
+            "stop": FinishReason.STOP,
+            "length": FinishReason.LENGTH,
+            "tool_calls": FinishReason.TOOL_CALLS,
+        }
         return ChatMessageContent(
             role=AuthorRole.ASSISTANT,
             items=items,

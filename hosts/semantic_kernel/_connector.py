@@ -48,7 +48,9 @@ class SKConnector:
             the settings class has them.
     """
 
-    def __init__(self, service: ChatCompletionClientBase, settings: PromptExecutionSettings | None = None) -> None:
+    def __init__(
+        self, service: ChatCompletionClientBase, settings: PromptExecutionSettings | None = None
+    ) -> None:
         if not isinstance(service, ChatCompletionClientBase):
             raise UserError(
                 f"SKConnector wraps an SK chat completion service, got {type(service).__name__}; "
@@ -71,12 +73,14 @@ class SKConnector:
                 reply = await self.service.get_chat_message_content(history, settings)
         except ConnectorError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every SK or provider failure maps to a typed error
+        except Exception as exc:
             raise _typed(exc, self.service) from exc
         if reply is None:
             raise ConnectorError(f"{type(self.service).__name__} returned no message", model=None)
         calls = tuple(
-            ToolCall(id=i.id or f"call_{n}", name=i.name or i.function_name, arguments=_arguments(i.arguments))
+            ToolCall(
+                id=i.id or f"call_{n}", name=i.name or i.function_name, arguments=_arguments(i.arguments)
+            )
             for n, i in enumerate(reply.items)
             if isinstance(i, FunctionCallContent)
         )
@@ -103,12 +107,13 @@ class SKConnector:
             if chunk.content:
                 request.on_text(chunk.content)
             full = chunk if full is None else full + chunk
-        return full
+        reply: ChatMessageContent | None = full
+        return reply
 
     def _settings(self, request: CompletionRequest) -> PromptExecutionSettings:
         cls = self.service.get_prompt_execution_settings_class()
         base = self.settings
-        settings = cls.from_prompt_execution_settings(base) if base is not None else cls()
+        settings: Any = cls.from_prompt_execution_settings(base) if base is not None else cls()
         if base is not None and isinstance(base, cls):
             settings = base.model_copy(deep=True)
         fields = type(settings).model_fields
@@ -127,11 +132,12 @@ class SKConnector:
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": request.json_schema},
             }
-        return settings
+        done: PromptExecutionSettings = settings
+        return done
 
 
 def to_chat_history(request: CompletionRequest) -> ChatHistory:
-    """dualtrack messages as an SK chat history (tool calls and results included)."""
+    """Dualtrack messages as an SK chat history (tool calls and results included)."""
     history = ChatHistory()
     names: dict[str, str] = {}
     for m in request.messages:
@@ -147,7 +153,9 @@ def to_chat_history(request: CompletionRequest) -> ChatHistory:
             history.add_message(ChatMessageContent(role=AuthorRole.ASSISTANT, items=items))
         else:
             call_id = m.tool_call_id or ""
-            result = FunctionResultContent(id=call_id, name=names.get(call_id, m.name or "tool"), result=m.content)
+            result = FunctionResultContent(
+                id=call_id, name=names.get(call_id, m.name or "tool"), result=m.content
+            )
             history.add_message(ChatMessageContent(role=AuthorRole.TOOL, items=[result]))
     return history
 

@@ -51,7 +51,7 @@ _CHOSEN: ContextVar[AutoFunctionInvocationContext | None] = ContextVar("dualtrac
 _CONFIRMED: ContextVar[str | None] = ContextVar("dualtrack_sk_confirmed", default=None)
 
 
-class SkillFunction(KernelFunction):  # type: ignore[misc]
+class SkillFunction(KernelFunction):
     """A dualtrack skill as a Semantic Kernel function (build with :func:`kernel_plugin`)."""
 
     orchestrator: Any = Field(exclude=True)
@@ -96,7 +96,10 @@ class SkillFunction(KernelFunction):  # type: ignore[misc]
         chosen = _CHOSEN.get()
         if chosen is None:  # the host called it (kernel.invoke): errors raise, as for orc.invoke
             result = await self.orchestrator.invoke(skill.full_name, args)
-            meta = {SENSITIVITY_KEY: (result.sensitivity or Sensitivity.GENERAL).value, "dualtrack.result": result}
+            meta = {
+                SENSITIVITY_KEY: (result.sensitivity or Sensitivity.GENERAL).value,
+                "dualtrack.result": result,
+            }
             context.result = FunctionResult(function=self.metadata, value=result.value, metadata=meta)
             return
         level = history_sensitivity(
@@ -108,7 +111,9 @@ class SkillFunction(KernelFunction):  # type: ignore[misc]
                 f"error: {skill.full_name} changes files and was not confirmed by the user; "
                 "tell the user what you would change instead"
             )
-            context.result = FunctionResult(function=self.metadata, value=text, metadata={SENSITIVITY_KEY: level.value})
+            context.result = FunctionResult(
+                function=self.metadata, value=text, metadata={SENSITIVITY_KEY: level.value}
+            )
             return
         outcome = await call_skill(self.orchestrator, skill.full_name, args, sensitivity=level)
         meta = {SENSITIVITY_KEY: outcome.sensitivity.value, "dualtrack.result": outcome.result}
@@ -121,7 +126,7 @@ class SkillFunction(KernelFunction):  # type: ignore[misc]
 
 
 def kernel_plugin(orc: Orchestrator, plugin: str) -> KernelPlugin:
-    """The skills of one dualtrack plugin as an SK plugin (``kernel.add_plugin(kernel_plugin(orc, "document"))``).
+    """The skills of one dualtrack plugin as an SK plugin: ``kernel.add_plugin(kernel_plugin(orc, "doc"))``.
 
     Prefer :func:`add_to_kernel`, which also installs the filters that confirm writes.
 

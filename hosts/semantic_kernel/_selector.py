@@ -21,7 +21,7 @@ from dualtrack import ModelCard, NoRouteError, Policy, Requirements, Router, Sen
 __all__ = ["DualtrackServiceSelector"]
 
 
-class DualtrackServiceSelector(AIServiceSelector):  # type: ignore[misc]
+class DualtrackServiceSelector(AIServiceSelector):
     """Pick the kernel service dualtrack's router would choose.
 
     Args:
@@ -60,7 +60,9 @@ class DualtrackServiceSelector(AIServiceSelector):  # type: ignore[misc]
             from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
 
             type_ = ChatCompletionClientBase
-        given: dict[str, PromptExecutionSettings] = dict(getattr(function, "prompt_execution_settings", None) or {})
+        given: dict[str, PromptExecutionSettings] = dict(
+            getattr(function, "prompt_execution_settings", None) or {}
+        )
         if arguments is not None and arguments.execution_settings:
             given.update(arguments.execution_settings)
         services = kernel.get_services_by_type(type_)

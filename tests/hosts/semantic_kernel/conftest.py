@@ -1,0 +1,64 @@
+"""Fixtures for the agent hosts: the scripted loopback server and a real .docx in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dualtrack import ModelCard, Orchestrator, Policy
+from tests.hosts.semantic_kernel.script_server import ScriptServer
+
+DOC_TEXT = "Quarterly revenue rose by twelve percent. The budget for the new plant is on track."
+
+
+@pytest.fixture(scope="session")
+def script_server() -> Iterator[ScriptServer]:
+    server = ScriptServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def cards(url: str) -> list[ModelCard]:
+    """A partner preferred by quality, cleared for general; an in-house model cleared for everything."""
+    tags = frozenset({"chat", "tools", "summarize", "json", "rewrite", "extract"})
+    settings = {"base_url": url, "api_key": "test-key"}
+    return [
+        ModelCard(name="partner", track="partner", capabilities=tags, clearance="general", quality=1.0,
+                  context_window=32000, settings={**settings, "model": "script-partner"}),
+        ModelCard(name="inhouse", track="in-house", capabilities=tags, clearance="highly-confidential",
+                  quality=0.1, context_window=32000, settings={**settings, "model": "script-inhouse"}),
+    ]  # fmt: skip
+
+
+def make_orc(server: ScriptServer, root: Path, **kw: object) -> Orchestrator:
+    return Orchestrator(
+        models=cards(server.url), policy=Policy(objective="quality"), plugins=["document"], roots=[root], **kw
+    )
+
+
+@pytest.fixture
+async def orcs(script_server: ScriptServer) -> AsyncIterator[Callable[..., Orchestrator]]:
+    """``orcs(root, **kw)``: an orchestrator on the script server, closed after the test."""
+    made: list[Orchestrator] = []
+
+    def make(root: Path, **kw: object) -> Orchestrator:
+        made.append(make_orc(script_server, root, **kw))
+        return made[-1]
+
+    yield make
+    for orc in made:
+        await orc.aclose()
+
+
+def make_docx(path: Path, text: str = DOC_TEXT) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Quarterly memo", level=1)
+    document.add_paragraph(text)
+    document.save(str(path))
+    return path
