@@ -21,6 +21,7 @@ ever raises the call's sensitivity.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from dualtrack import InputFileError, LabelPolicy, Sensitivity, SkillContext
 
 from ._patch import PatchError, read_text, safe_path
 
-__all__ = ["header_level", "patch_target", "project_file", "read_source"]
+__all__ = ["header_level", "patch_target", "project_file", "project_level", "read_source"]
 
 _HEADER_LINES = 30
 _LABEL = re.compile(
@@ -37,6 +38,8 @@ _LABEL = re.compile(
     re.I,
 )
 _POLICY = LabelPolicy()
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".nox"}
+_MAX_SCANNED = 20_000
 
 
 def header_level(source: str) -> Sensitivity | None:
@@ -118,3 +121,36 @@ def patch_target(ctx: SkillContext, root: Path, rel: str) -> Path:
     except InputFileError:
         raise PatchError(f"refusing path {rel!r}: this call may not read or change it") from None
     return target
+
+
+def project_level(root: Path) -> Sensitivity | None:
+    """The highest header label of any file below ``root`` (a folder or one file).
+
+    A command run on a copy of the project can print any of its files, so whatever
+    goes back to a model from that run carries the highest label among them.
+    """
+    if root.is_file():
+        return _head_level(root)
+    found: list[Sensitivity] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
+        for name in filenames:
+            seen += 1
+            if seen > _MAX_SCANNED:
+                return max(found, default=None)
+            level = _head_level(Path(dirpath) / name)
+            if level is not None:
+                found.append(level)
+    return max(found, default=None)
+
+
+def _head_level(path: Path) -> Sensitivity | None:
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    return header_level(head.decode("utf-8", errors="replace"))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dualtrack import ArgumentError, InputFileError, InputPath, SkillContext, plugin, skill, tags
+from dualtrack import ArgumentError, InputFileError, InputPath, Sensitivity, SkillContext, plugin, skill, tags
 
-from ._access import read_source
+from ._access import project_level, read_source
 from ._docgen import write_docstrings
 from ._explain import explain_code, review_file
 from ._facts import symbol_facts
@@ -25,6 +25,11 @@ __all__ = ["CodePlugin"]
 
 def _read(ctx: SkillContext, path: str) -> tuple[Path, str]:
     return read_source(ctx, path)
+
+
+def _raise_to(ctx: SkillContext, level: Sensitivity | None) -> None:
+    if level is not None:
+        ctx.raise_sensitivity(level)
 
 
 def _display(file: Path) -> str:
@@ -116,6 +121,7 @@ class CodePlugin:
         file, source = _read(ctx, path)
         _python(file)
         top, module = locate_module(file)
+        _raise_to(ctx, project_level(top))  # the sandboxed run can print any file of the package
         target = TestTarget(path=file, source=source, top=top, module=module, symbol=symbol)
         if symbol:
             symbol_facts(source, symbol)  # fails early, naming close matches, when it is not defined
@@ -184,6 +190,7 @@ class CodePlugin:
         root = Path(project).expanduser().resolve()
         if not root.is_dir():
             raise InputFileError(str(root), "is not a folder; pass the project root as `project`")
+        _raise_to(ctx, project_level(root))  # the command's output can quote any file of it
         argv = list(command or [])
         if not argv:
             derived = command_from_output(test_output or "", root)
