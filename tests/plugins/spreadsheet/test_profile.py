@@ -107,6 +107,7 @@ def test_sheet_without_a_header_uses_letters(tmp_path: Path):
     assert prof.sheets[0].column_profiles[0].count == 10
 
 
+@pytest.mark.slow
 def test_streamed_profile_peak_memory_is_far_below_a_full_load(tmp_path: Path):
     """tracemalloc, same file: the streamed profile against openpyxl's full load (40,000 cells)."""
     path = workbooks.big_sheet(tmp_path / "mid.xlsx", rows=2000)
@@ -181,6 +182,7 @@ def _measure(mode: str, path: Path) -> dict[str, object]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_million_cell_sheet_is_profiled_in_bounded_memory(tmp_path: Path):
     """50,000 rows x 20 columns. tracemalloc slows openpyxl's parser about fivefold, which would take
     this test to minutes, so each side runs in a fresh process and reports its peak resident memory
