@@ -39,6 +39,7 @@ from .._runtime._outcomes import (
     CheckResult,
     CheckStage,
 )
+from .._runtime._shadow import shadow_grader
 
 if TYPE_CHECKING:
     from .._runtime._result import ModelCall
@@ -147,6 +148,20 @@ async def _run_checks(
     return tuple(outcomes), value
 
 
+def _grader(checks: Sequence[Check], history: Sequence[Message], source: str) -> Callable[[Completion], Any]:
+    """Runs ``checks`` on a shadow model's reply to the same request (see ``dualtrack._runtime._shadow``)."""
+    prompt = history[-1].content if history else ""
+
+    async def grade(done: Completion) -> tuple[CheckResult, ...]:
+        base = CheckContext(
+            prompt=prompt, source=source, model=done.model_card, finish_reason=done.finish_reason
+        )
+        outcomes, _ = await _run_checks(checks, done.text, base)
+        return outcomes
+
+    return grade
+
+
 async def run_checked(
     ctx: SkillContext,
     prompt: str | Sequence[Message],
@@ -180,9 +195,13 @@ async def run_checked(
             if first is not None:
                 done, first = first, None
             else:
-                done = await ctx.generate(
-                    history, requires=[*requires, *extra], exclude=tried | pinned, **generate
-                )
+                token = shadow_grader.set(_grader(all_checks, history, source))
+                try:
+                    done = await ctx.generate(
+                        history, requires=[*requires, *extra], exclude=tried | pinned, **generate
+                    )
+                finally:
+                    shadow_grader.reset(token)
         except NoRouteError as exc:
             if stage is CheckStage.INITIAL:
                 raise

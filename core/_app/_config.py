@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._errors import ConfigError
+from .._errors import ConfigError, MissingDependencyError
 from .._model._cards import ModelCard
 from .._model._discovery import default_cards
 from .._model._sensitivity import Sensitivity
@@ -25,6 +25,7 @@ from .._routing._router import Policy
 from .._runtime._budget import Budgets
 from .._runtime._execution import RetryPolicy
 from .._runtime._ledger import Ledger
+from .._runtime._shadow_log import ShadowLog, ShadowSettings, shadow_log_path
 
 __all__ = ["Config", "find_config", "load_config"]
 
@@ -48,6 +49,10 @@ class Config(BaseModel):
         budgets: Daily USD and token limits, global and per skill or plugin.
         roots: Folders skills may read and write (relative to the config file);
             ``None`` means the working directory.
+        mcp_servers: ``[[mcp_servers]]``: MCP servers whose tools become plugins (the
+            ``mcp`` extra handles them; ``${NAME}`` is expanded when each one starts).
+        shadow: ``[shadow]``: a fraction of live calls also sent to second models in
+            the background, logged for ``dualtrack eval``.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -62,6 +67,8 @@ class Config(BaseModel):
     ledger: str | None = None
     budgets: Budgets = Field(default_factory=Budgets)
     roots: list[str] | None = None
+    mcp_servers: list[dict[str, Any]] = Field(default_factory=list)
+    shadow: ShadowSettings = Field(default_factory=ShadowSettings)
 
     def root_paths(self) -> list[Path] | None:
         """The configured roots, relative ones taken from the config file's folder."""
@@ -84,6 +91,49 @@ class Config(BaseModel):
             path = Path(self.path).parent / path
         ledger: Ledger = SqliteLedger(path)
         return ledger
+
+    def make_shadow_log(self) -> ShadowLog:
+        """The shadow log: ``[shadow] log``, else next to the usage ledger, else in memory."""
+        where = self.shadow.log
+        if where is not None and where.strip().lower() in ("memory", ":memory:"):
+            return ShadowLog(None)
+        if where is not None:
+            path = Path(where).expanduser()
+            if not path.is_absolute() and self.path is not None:
+                path = Path(self.path).parent / path
+            return ShadowLog(path)
+        ledger = self.make_ledger()
+        ledger_path = getattr(ledger, "path", None)
+        return ShadowLog(shadow_log_path(ledger_path) if ledger_path is not None else None)
+
+    def section_plugins(self) -> list[tuple[str, Callable[[], object]]]:
+        """Plugins that sections handled by installed hosts declare (``[[mcp_servers]]``).
+
+        The section goes to the ``dualtrack.config`` entry point of its name, which
+        returns ``(plugin name, load)`` pairs; ``load()`` builds one plugin.
+
+        Raises:
+            ConfigError: The section is present and no installed host handles it.
+            MissingDependencyError: The host is installed but its extra is not.
+        """
+        if not self.mcp_servers:
+            return []
+        from importlib.metadata import entry_points
+
+        found = {ep.name: ep for ep in entry_points(group="dualtrack.config")}
+        ep = found.get("mcp_servers")
+        if ep is None:
+            raise ConfigError(
+                "no installed host handles this section; pip install 'dualtrack[mcp]'",
+                path=self.path,
+                field="mcp_servers",
+            )
+        try:
+            factory = ep.load()
+        except ImportError as exc:
+            install = "pip install 'dualtrack[mcp]'"
+            raise MissingDependencyError("[[mcp_servers]]", exc.name or "mcp", install) from exc
+        return list(factory(self.mcp_servers, self.path))
 
 
 def find_config(start: str | Path | None = None) -> Path | None:
@@ -133,7 +183,12 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     if file.name == "pyproject.toml":
         data = data.get("tool", {}).get("dualtrack", {})
     models_raw = data.pop("models", None)
+    mcp_raw = data.pop("mcp_servers", None)  # ${NAME} is expanded per server when it starts
+    if mcp_raw is not None and not isinstance(mcp_raw, list):
+        raise ConfigError("must be an array of tables ([[mcp_servers]])", path=where, field="mcp_servers")
     data = _interpolate(data, environ, where, "")
+    if mcp_raw is not None:
+        data["mcp_servers"] = mcp_raw
     models: list[ModelCard] = []
     if models_raw is None:
         models = default_cards(environ)

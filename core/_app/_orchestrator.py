@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ class Orchestrator:
             its model calls, in the background, for comparison. A shadow model
             must pass the same hard constraints (clearance first) or it is skipped.
         on_shadow: Receives each :class:`~dualtrack.ShadowResult`.
+        shadow_fraction: The share of calls shadowed, in ``[0, 1]`` (a seeded draw per call).
         roots: Folders skills may read and write (default: the working directory).
             A model-chosen path outside them is refused; a path outside them in a
             direct :meth:`invoke` is asked of ``confirm`` when there is one (see
@@ -82,6 +84,7 @@ class Orchestrator:
         tracer: Any = None,
         shadow: Mapping[str, Sequence[str]] | None = None,
         on_shadow: ShadowCallback | None = None,
+        shadow_fraction: float = 1.0,
         roots: Iterable[str | Path] | None = None,
         allow_secrets: Iterable[str] = (),
     ) -> None:
@@ -103,6 +106,8 @@ class Orchestrator:
         usage: Ledger = ledger or MemoryLedger()
         self.budgets = budgets or Budgets()
         unknown = sorted({t for targets in (shadow or {}).values() for t in targets} - set(names))
+        if not 0.0 <= shadow_fraction <= 1.0:
+            raise UserError(f"shadow_fraction must be between 0 and 1, got {shadow_fraction}")
         if unknown:
             raise UserError(f"shadow names unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
         self.gateway = ModelGateway(
@@ -112,6 +117,7 @@ class Orchestrator:
             budget=BudgetTracker(self.budgets, usage) if self.budgets.active else None,
             shadow=shadow,
             on_shadow=on_shadow,
+            shadow_fraction=shadow_fraction,
         )
         self.on_progress = on_progress
         self.confirm = confirm
@@ -161,8 +167,21 @@ class Orchestrator:
         }
         if cfg.plugins is not None:
             kwargs["plugins"] = cfg.plugins
+        if cfg.shadow.table:  # [shadow]: sampled live calls, logged for `dualtrack eval`
+            kwargs["shadow"] = cfg.shadow.table
+            kwargs["shadow_fraction"] = cfg.shadow.fraction
+            kwargs["on_shadow"] = cfg.make_shadow_log().record
         kwargs.update(overrides)
-        return cls(**kwargs)
+        orc = cls(**kwargs)
+        for name, load in cfg.section_plugins():  # [[mcp_servers]] and the like, through their host
+            try:
+                orc.add_plugin(load())
+            except DualtrackError as exc:  # one broken server must not stop the rest
+                orc.plugin_errors[name] = str(exc)
+                if isinstance(exc, UserError):
+                    orc._plugin_failures[name] = exc
+                _log.warning("skipping configured plugin %r: %s", name, exc)
+        return orc
 
     def add_plugin(self, obj: object) -> Plugin:
         """Register a plugin class, instance or installed name (validated now)."""
@@ -374,7 +393,18 @@ class Orchestrator:
     # -- lifecycle ----------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Release connectors (HTTP pools, loaded models)."""
+        """Release connectors (HTTP pools, loaded models) and plugins that hold resources.
+
+        A plugin object with an async ``aclose()`` (an MCP server's connection, say) is
+        closed here too.
+        """
+        for p in self.registry:
+            closer = getattr(p.instance, "aclose", None)
+            if closer is not None and inspect.iscoroutinefunction(closer):
+                try:
+                    await closer()
+                except Exception:  # noqa: BLE001 - one plugin failing to close must not keep others open
+                    _log.warning("plugin %r failed to close", p.name, exc_info=True)
         await self.gateway.aclose()
 
     async def __aenter__(self) -> Orchestrator:

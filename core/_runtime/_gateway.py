@@ -15,8 +15,8 @@ with :meth:`ModelGateway.skill_scope`; each ``ctx.generate`` then goes through
 3. The executor runs the candidates under the skill call's deadline, with a
    budget gate that reserves spend before each attempt.
 4. Real usage goes to the ledger; shadow models configured for the skill get a
-   copy of the request in the background, if the router let them through the
-   same hard constraints.
+   copy of the request in the background (the sampled fraction of calls), if the
+   router let them through the same hard constraints.
 """
 
 from __future__ import annotations
@@ -131,8 +131,10 @@ class ModelGateway:
         executor: Runs them (retries, breakers, fallback, deadline).
         ledger: Records the usage of every answered call.
         budget: Daily budgets, or ``None`` when nothing is limited.
-        shadow: Skill or plugin name → models that also get a copy of its calls.
+        shadow: Skill or plugin name (``"*"``: every skill) → models that also get a copy of its calls.
         on_shadow: Receives each :class:`~dualtrack.ShadowResult`.
+        shadow_fraction: The share of calls shadowed, in ``[0, 1]``.
+        shadow_seed: Seeds the sampling draw.
     """
 
     def __init__(
@@ -144,12 +146,14 @@ class ModelGateway:
         budget: BudgetTracker | None = None,
         shadow: Mapping[str, Sequence[str]] | None = None,
         on_shadow: ShadowCallback | None = None,
+        shadow_fraction: float = 1.0,
+        shadow_seed: int | None = None,
     ) -> None:
         self.router = router
         self.executor = executor
         self.ledger = ledger
         self.budget = budget
-        self.shadows = Shadows(shadow or {}, executor, on_shadow)
+        self.shadows = Shadows(shadow or {}, executor, on_shadow, fraction=shadow_fraction, seed=shadow_seed)
 
     @property
     def models(self) -> Mapping[str, ModelCard]:
@@ -270,9 +274,15 @@ class ModelGateway:
         self._record(card, req.skill, completion, call.cost_usd)
         if self.shadows.table:
             models = self.shadows.models_for(req.skill)
-            if models:
+            if models and self.shadows.sample():
                 self.shadows.start(
-                    models, decision, request, card.name, gate=lambda: self._gate(req), record=self._usage
+                    models,
+                    decision,
+                    request,
+                    card.name,
+                    gate=lambda: self._gate(req),
+                    record=self._usage,
+                    primary_text=completion.text,
                 )
         return completion
 
