@@ -128,3 +128,12 @@ def test_ini_option_guards_the_whole_suite(tmp_path: Path) -> None:
 def test_this_repository_opts_in(pytestconfig: pytest.Config) -> None:
     assert pytestconfig.getini("dualtrack_block_network") is True
     assert os.environ.get("DUALTRACK_LEDGER") == "memory"
+
+
+def test_loading_the_plugin_imports_neither_pydantic_nor_the_orchestrator() -> None:
+    code = (
+        "import sys, dualtrack.testing.pytest_plugin\n"
+        "print(sorted(m for m in ('pydantic', 'dualtrack._app._orchestrator') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
