@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--stream", action="store_true", help="print text as it arrives")
     u = sub.add_parser("usage", help="spend by model, track, skill and day (persistent ledger)")
     u.add_argument("--days", type=int, default=30)
+    m = sub.add_parser("mcp", help="serve every skill as MCP tools (stdio, or --http PORT on 127.0.0.1)")
+    m.add_argument("--http", type=int, metavar="PORT", help="streamable HTTP on 127.0.0.1 instead of stdio")
+    m.add_argument("--root", action="append", default=[], help="a folder file arguments may use (repeatable)")
+    m.add_argument("--allow-writes", action="store_true", help="run writes for clients that cannot ask")
+    m.add_argument("--max-sensitivity", metavar="LEVEL", help="the most sensitive data the server returns")
     return p
 
 
@@ -115,6 +120,8 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     from . import _views as views
 
     cmd = args.command
+    if cmd == "mcp":
+        return _mcp(args)
     orc = _orchestrator(args)
     if cmd != "plugins":  # `plugins` lists them as unavailable, with the fix
         for name, problem in orc.plugin_errors.items():
@@ -144,6 +151,21 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     elif cmd == "usage":
         views.usage_table(out, orc, args.days)
     return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    import importlib
+
+    host = importlib.import_module("dualtrack.hosts.mcp")  # a host, by name, only when asked for
+    return int(
+        host.run_cli(
+            config=args.config,
+            http=args.http,
+            roots=args.root,
+            allow_writes=args.allow_writes,
+            max_sensitivity=args.max_sensitivity,
+        )
+    )
 
 
 async def _run(orc: Orchestrator, args: argparse.Namespace, err: Console) -> Any:

@@ -44,8 +44,8 @@ def run_cli(
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     ceiling = Sensitivity.parse(max_sensitivity) if max_sensitivity else None
-    folders = [Path(r) for r in roots] or None
-    orc = Orchestrator.from_config(config, roots=folders)
+    overrides = {"roots": [Path(r) for r in roots]} if roots else {}  # else the config's, or the cwd
+    orc = Orchestrator.from_config(config, **overrides)
     for name, problem in orc.plugin_errors.items():
         print(f"warning: plugin {name!r} skipped: {problem}", file=sys.stderr)
     server = McpServer(orc, allow_writes=allow_writes, max_sensitivity=ceiling)

@@ -225,9 +225,12 @@ class McpConnection:
     # -- incoming traffic -------------------------------------------------------------
 
     async def _on_message(self, message: Any) -> None:
-        if isinstance(message, Exception):  # output that is not MCP
+        if isinstance(message, ValueError):  # a line that is not JSON-RPC (pydantic's errors are ValueErrors)
+            _log.warning("MCP server %s sent output that is not MCP: %.200s", self.name, message)
             if self._broken is not None and not self._broken.done():
                 self._broken.set_result(message)
+        elif isinstance(message, Exception):  # e.g. the late answer to a call we cancelled
+            _log.debug("MCP server %s: %s", self.name, message)
 
     async def _on_log(self, params: types.LoggingMessageNotificationParams) -> None:
         self.dropped_logs += 1  # a server's log messages are not ours to print; counted only
