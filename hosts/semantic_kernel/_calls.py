@@ -32,7 +32,14 @@ from dualtrack import (
     SkillResult,
 )
 
-__all__ = ["ModelChosenCall", "call_skill", "check_model_paths", "path_parameters", "tool_text"]
+__all__ = [
+    "ModelChosenCall",
+    "call_skill",
+    "check_model_paths",
+    "inline_refs",
+    "path_parameters",
+    "tool_text",
+]
 
 # the orchestrator's own naming rule for str parameters that name files
 _INPUT_NAMES = frozenset({"path", "paths", "file", "filename", "input_path", "source_path"})
@@ -140,6 +147,28 @@ async def call_skill(
         return ModelChosenCall(skill=full, text=f"error: {exc.for_model()}", sensitivity=carried, error=exc)
     read = [level, result.sensitivity or level, *(c.decision.requirements.sensitivity for c in result.calls)]
     return ModelChosenCall(skill=full, text=tool_text(result.value), sensitivity=max(read), result=result)
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with ``$ref``s to its ``$defs`` inlined (SK sends each property on its own)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                key = ref.removeprefix("#/$defs/")
+                if key in seen or key not in defs:
+                    return {"type": "object"}
+                merged = {**defs[key], **{k: v for k, v in node.items() if k != "$ref"}}
+                return walk(merged, seen | {key})
+            return {k: walk(v, seen) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v, seen) for v in node]
+        return node
+
+    out: dict[str, Any] = walk(schema, frozenset())
+    return out
 
 
 def _role_of(annotation: Any, metadata: Iterable[Any] = ()) -> PathRole | None:

@@ -39,7 +39,7 @@ from semantic_kernel.functions import (
 
 from dualtrack import Orchestrator, Sensitivity, Skill, UserError
 
-from ._calls import call_skill
+from ._calls import call_skill, inline_refs
 from ._levels import SENSITIVITY_KEY, history_sensitivity
 
 __all__ = ["ConfirmCallback", "SkillFunction", "add_to_kernel", "kernel_plugin"]
@@ -60,7 +60,7 @@ class SkillFunction(KernelFunction):
     @classmethod
     def from_skill(cls, orc: Orchestrator, skill: Skill) -> SkillFunction:
         """Build the function of one skill, its parameters from the skill's JSON Schema."""
-        schema = _inline_refs(skill.parameters_schema())
+        schema = inline_refs(skill.parameters_schema())
         required = set(schema.get("required", ()))
         params = [
             KernelParameterMetadata(
@@ -240,25 +240,3 @@ def _type_name(prop: dict[str, Any]) -> str:
     if isinstance(kind, str):
         return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(kind, kind)
     return "object"
-
-
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with ``$ref``s to its ``$defs`` inlined (SK sends each property on its own)."""
-    defs = schema.get("$defs", {})
-
-    def walk(node: Any, seen: frozenset[str]) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                key = ref.removeprefix("#/$defs/")
-                if key in seen or key not in defs:
-                    return {"type": "object"}
-                merged = {**defs[key], **{k: v for k, v in node.items() if k != "$ref"}}
-                return walk(merged, seen | {key})
-            return {k: walk(v, seen) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [walk(v, seen) for v in node]
-        return node
-
-    out: dict[str, Any] = walk(schema, frozenset())
-    return out
