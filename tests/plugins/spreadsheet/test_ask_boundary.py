@@ -176,6 +176,7 @@ async def test_no_error_path_sends_workbook_data_to_the_partner(
     assert len(tool_msgs) >= 1
     if case != "model reply":  # every failure reaches the models as a fixed, data-free sentence
         assert all(t.startswith("error: ") for t in tool_msgs), tool_msgs
+        assert not [t for t in tool_msgs if str(tmp_path.name) in t], tool_msgs  # not even the path
         assert_no_data("\n".join(tool_msgs))
     # every request any model received, the failed tool's included, is in the result and its explain()
     assert len(result.attempts) == len(partner.calls) + len(local.calls)
@@ -207,7 +208,9 @@ async def test_a_value_read_without_a_model_also_moves_the_conversation_in_house
 ) -> None:
     tool, raw, _ = case_args("model reply", "profile", files)
     partner, local, cards, _ = build(tool, raw)
-    orc = Orchestrator(models=cards, policy=Policy(objective="quality"), plugins=[SpreadsheetPlugin], roots=[tmp_path])
+    orc = Orchestrator(
+        models=cards, policy=Policy(objective="quality"), plugins=[SpreadsheetPlugin], roots=[tmp_path]
+    )
     result = await orc.ask("Profile my workbook")
     assert result.sensitivity is Sensitivity.CONFIDENTIAL and len(partner.calls) == 1
     profile = [m.content for c in local.calls for m in c.messages if m.role == "tool"]
