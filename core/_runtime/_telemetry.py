@@ -99,22 +99,12 @@ class ChatSpan:
 
 
 class _NullSpan:
-    """Stands in for both span kinds while no tracer provider is configured."""
+    """Stands in for the skill span while no tracer provider is configured."""
 
     __slots__ = ()
 
     def is_recording(self) -> bool:
         return False
-
-    @contextlib.contextmanager
-    def current(self) -> Iterator[None]:
-        yield
-
-    def ok(self, completion: Completion) -> None:
-        """Nothing to record."""
-
-    def fail(self, error: BaseException) -> None:
-        """Nothing to record."""
 
 
 _NULL = _NullSpan()

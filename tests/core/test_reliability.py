@@ -179,3 +179,12 @@ async def test_a_request_the_http_library_refuses_to_send_is_a_typed_connector_e
         if client is not None:
             await client.aclose()
     assert not err.value.retryable
+
+
+def test_an_azure_endpoint_with_credentials_is_refused_when_the_connector_is_built():
+    from dualtrack.connectors.azure import AzureOpenAIConnector
+
+    with pytest.raises(ValueError, match="endpoint must not contain credentials"):
+        AzureOpenAIConnector(
+            endpoint="https://user:pw@example.openai.azure.com", deployment="gpt", api_key="k"
+        )
