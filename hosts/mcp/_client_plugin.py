@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -101,14 +102,14 @@ class McpClientPlugin:
                 latest.clear()
                 ctx.progress(int(done), int(total or 0), message or "")
 
-        async def progress(done: float, total: float | None, message: str | None) -> None:
+        async def relay(progress: float, total: float | None, message: str | None) -> None:
             first = not latest
-            latest[:] = [(done, total, message)]  # coalesced: a flood costs one report per loop turn
+            latest[:] = [(progress, total, message)]  # coalesced: a flood costs one report per loop turn
             if first:
                 loop.call_soon_threadsafe(flush)
 
         result = await on_mcp_loop(
-            self.connection.call_tool(tool.name, arguments, retry_on_crash=read_only, progress=progress)
+            self.connection.call_tool(tool.name, arguments, retry_on_crash=read_only, progress=relay)
         )
         return _value(self.config.name, tool.name, result)
 
@@ -259,4 +260,4 @@ def config_plugins(
     Returns:
         ``(name, load)`` pairs; ``load()`` builds the plugin (and may raise for that server only).
     """
-    return [(cfg.name, lambda cfg=cfg: mcp_plugin(cfg)) for cfg in parse_servers(entries, path)]
+    return [(cfg.name, functools.partial(mcp_plugin, cfg)) for cfg in parse_servers(entries, path)]

@@ -28,12 +28,13 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from mcp import ClientSession, types
 from mcp.shared.exceptions import McpError
+from mcp.shared.session import ProgressFnT as ProgressFn
 
 from dualtrack import DualtrackError
 
@@ -43,7 +44,6 @@ __all__ = ["McpConnection", "McpServerError", "on_mcp_loop", "run_sync"]
 
 T = TypeVar("T")
 _log = logging.getLogger("dualtrack.hosts.mcp.client")
-ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
 
 
 class McpServerError(DualtrackError):

@@ -88,7 +88,7 @@ class McpServer:
         self.server: Server[Any, Any] = Server(
             name, version=dualtrack.__version__, instructions=_INSTRUCTIONS
         )
-        self.server.list_tools()(self._list_tools)
+        self.server.list_tools()(self._list_tools)  # type: ignore[no-untyped-call]
         self.server.call_tool(validate_input=False)(self._call_tool)
 
     # -- running ------------------------------------------------------------------
