@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--stream", action="store_true", help="print text as it arrives")
     u = sub.add_parser("usage", help="spend by model, track, skill and day (persistent ledger)")
     u.add_argument("--days", type=int, default=30)
+    e = sub.add_parser("eval", help="evaluate models on a workload or sampled traffic: the promotion report")
+    from .._eval._options import add_eval_arguments  # argparse only; the command loads on use
+
+    add_eval_arguments(e)
     m = sub.add_parser("mcp", help="serve every skill as MCP tools (stdio, or --http PORT on 127.0.0.1)")
     m.add_argument("--http", type=int, metavar="PORT", help="streamable HTTP on 127.0.0.1 instead of stdio")
     m.add_argument("--root", action="append", default=[], help="a folder file arguments may use (repeatable)")
@@ -122,6 +126,10 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     cmd = args.command
     if cmd == "mcp":
         return _mcp(args)
+    if cmd == "eval":
+        from .._eval._command import run_eval_command
+
+        return run_eval_command(args, out, err)
     orc = _orchestrator(args)
     if cmd != "plugins":  # `plugins` lists them as unavailable, with the fix
         for name, problem in orc.plugin_errors.items():

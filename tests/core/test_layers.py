@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "core"
-LAYERS = ["_errors", "_model", "_office", "_routing", "_runtime", "_plugins", "_app", "_cli"]
+LAYERS = ["_errors", "_model", "_office", "_routing", "_runtime", "_plugins", "_app", "_eval", "_cli"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 
