@@ -14,8 +14,9 @@ Per call, ``options["metadata"]`` may add ``dualtrack_requires`` (tags) and
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from agent_framework import (
@@ -84,22 +85,43 @@ class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         self, *, messages: Sequence[Message], stream: bool, options: Mapping[str, Any], **kwargs: Any
     ) -> Any:
         if stream:
-
-            async def updates() -> AsyncIterator[ChatResponseUpdate]:
-                response = await self._respond(messages, options)
-                for msg in response.messages:
-                    yield ChatResponseUpdate(
-                        role="assistant",
-                        contents=list(msg.contents),
-                        model=response.model,
-                        finish_reason=response.finish_reason,
-                        additional_properties=response.additional_properties,
-                    )
-
-            return self._build_response_stream(updates())
+            return self._build_response_stream(self._stream(messages, options))
         return self._respond(messages, options)
 
-    async def _respond(self, messages: Sequence[Message], options: Mapping[str, Any]) -> ChatResponse[Any]:
+    async def _stream(
+        self, messages: Sequence[Message], options: Mapping[str, Any]
+    ) -> AsyncIterator[ChatResponseUpdate]:
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.ensure_future(self._respond(messages, options, on_text=pieces.put_nowait))
+        task.add_done_callback(lambda _: pieces.put_nowait(None))
+        streamed = False
+        try:
+            while (piece := await pieces.get()) is not None:
+                streamed = True
+                yield ChatResponseUpdate(role="assistant", contents=[Content.from_text(piece)])
+            response = await task
+        finally:
+            if not task.done():
+                task.cancel()
+        # the text went out in pieces; the last update brings tool calls, usage and the level
+        (msg,) = response.messages
+        rest = [c for c in msg.contents if c.type != "text" or not streamed]
+        if response.usage_details:
+            rest.append(Content.from_usage(response.usage_details))
+        yield ChatResponseUpdate(
+            role="assistant",
+            contents=rest,
+            model=response.model,
+            finish_reason=response.finish_reason,
+            additional_properties=response.additional_properties,
+        )
+
+    async def _respond(
+        self,
+        messages: Sequence[Message],
+        options: Mapping[str, Any],
+        on_text: Callable[[str], None] | None = None,
+    ) -> ChatResponse[Any]:
         opts = await self._validate_options(options)
         meta = opts.get("metadata") or {}
         level = conversation_sensitivity(
@@ -113,6 +135,7 @@ class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
             max_tokens=opts.get("max_tokens"),
             temperature=opts.get("temperature"),
             tools=_tool_specs(opts.get("tools")) if opts.get("tool_choice") != "none" else None,
+            on_text=on_text,
         )
         contents: list[Content] = [Content.from_text(done.text)] if done.text else []
         contents += [

@@ -14,6 +14,7 @@ below it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, ClassVar
@@ -32,6 +33,7 @@ from semantic_kernel.contents import (
     FunctionCallContent,
     FunctionResultContent,
     StreamingChatMessageContent,
+    StreamingTextContent,
     TextContent,
 )
 from semantic_kernel.contents.utils.finish_reason import FinishReason
@@ -154,22 +156,42 @@ class DualtrackChatCompletion(ChatCompletionClientBase):
         settings: PromptExecutionSettings,
         function_invoke_attempt: int = 0,
     ) -> AsyncGenerator[list[StreamingChatMessageContent], Any]:
-        done, level, calls = await self._generate(chat_history, settings)
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.ensure_future(self._generate(chat_history, settings, on_text=pieces.put_nowait))
+        task.add_done_callback(lambda _: pieces.put_nowait(None))
+        streamed: list[str] = []
+        try:
+            while (piece := await pieces.get()) is not None:
+                streamed.append(piece)
+                yield [
+                    self._chunk([StreamingTextContent(choice_index=0, text=piece)], function_invoke_attempt)
+                ]
+            done, level, calls = await task
+        finally:
+            if not task.done():
+                task.cancel()
         reply = self._reply(done, level, calls)
-        yield [
-            StreamingChatMessageContent(
-                role=AuthorRole.ASSISTANT,
-                choice_index=0,
-                items=list(reply.items),  # type: ignore[arg-type]
-                ai_model_id=reply.ai_model_id,
-                metadata=reply.metadata,
-                finish_reason=reply.finish_reason,
-                function_invoke_attempt=function_invoke_attempt,
-            )
-        ]
+        # the text went out in pieces; the last chunk brings tool calls, usage and the level
+        rest: list[Any] = [i for i in reply.items if isinstance(i, FunctionCallContent)]
+        if not streamed and done.text:
+            rest.insert(0, StreamingTextContent(choice_index=0, text=done.text))
+        last = self._chunk(rest, function_invoke_attempt)
+        last.metadata = reply.metadata
+        last.finish_reason = reply.finish_reason
+        last.ai_model_id = reply.ai_model_id
+        yield [last]
+
+    @staticmethod
+    def _chunk(items: list[Any], attempt: int) -> StreamingChatMessageContent:
+        return StreamingChatMessageContent(
+            role=AuthorRole.ASSISTANT, choice_index=0, items=items, function_invoke_attempt=attempt
+        )
 
     async def _generate(
-        self, chat_history: ChatHistory, settings: PromptExecutionSettings
+        self,
+        chat_history: ChatHistory,
+        settings: PromptExecutionSettings,
+        on_text: Callable[[str], None] | None = None,
     ) -> tuple[Completion, Sensitivity, list[Any]]:
         orc: Orchestrator = self.orchestrator
         s = settings if isinstance(settings, DualtrackExecutionSettings) else DualtrackExecutionSettings()
@@ -187,6 +209,7 @@ class DualtrackChatCompletion(ChatCompletionClientBase):
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             tools=s.tools or None,
+            on_text=on_text,
         )
         return done, ctx.sensitivity, list(ctx.calls)
 

@@ -137,5 +137,15 @@ async def test_the_routed_client_streams(script_server: ScriptServer, orcs: Any,
     orc = orcs(tmp_path)
     agent = Agent(client=DualtrackChatClient(orc, requires=["summarize"]), instructions="Help.")
     updates = [u async for u in agent.run("Summarize the plan", stream=True)]
-    assert SUMMARY_MARK in "".join(u.text for u in updates)
+    assert SUMMARY_MARK in "".join(u.text for u in updates) and len(updates) >= 2
     assert [row.skill for row in orc.ledger.rows()] == ["agents.chat"]
+    # a streamed run with a tool call and an approval
+    doc = make_docx(tmp_path / "memo.docx")
+    agent = _agent(orc)
+    session = agent.create_session()
+    stream = agent.run(_order("document-summarize", {"path": str(doc)}), session=session, stream=True)
+    first = [u async for u in stream]
+    requests = [c for u in first for c in u.contents if c.user_input_request]
+    answer = Message(role="user", contents=[requests[0].to_function_approval_response(approved=True)])
+    done = [u async for u in agent.run(answer, session=session, stream=True)]
+    assert SUMMARY_MARK in "".join(u.text for u in done)

@@ -245,3 +245,23 @@ async def test_a_foreign_driving_service_never_gets_a_labelled_result(
     assert len(partner) == 2 and not any("Nightjar" in b or SUMMARY_MARK in b for b in partner)
     assert any("Nightjar" in b for b in script_server.bodies("script-inhouse"))  # the skill's own call
     await client.close()
+
+
+async def test_streaming_auto_function_calling(
+    script_server: ScriptServer, orcs: Any, tmp_path: Path
+) -> None:
+    doc = make_docx(tmp_path / "memo.docx")
+    orc = orcs(tmp_path, confirm=lambda s, a: True)
+    kernel = _kernel(orc)
+    only_skills = FunctionChoiceBehavior.Auto(filters={"included_plugins": ["document"]})
+    fn = kernel.add_function(
+        plugin_name="app",
+        function_name="assist",
+        prompt="{{$request}}",
+        prompt_execution_settings=DualtrackExecutionSettings(function_choice_behavior=only_skills),
+    )
+    request = f"CALL document-summarize {json.dumps({'path': str(doc)})}"
+    chunks = [c async for c in kernel.invoke_stream(fn, KernelArguments(request=request))]
+    text = "".join(str(m) for chunk in chunks for m in chunk)
+    assert "Done: " in text and SUMMARY_MARK in text
+    assert "document.summarize" in {row.skill for row in orc.ledger.rows()}

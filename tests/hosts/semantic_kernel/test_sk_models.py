@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecut
 from semantic_kernel.contents import ChatHistory
 from semantic_kernel.exceptions import KernelInvokeException
 
-from dualtrack import ModelCard, NoRouteError, Orchestrator, Policy, ServerError
+from dualtrack import ModelCard, NoRouteError, Orchestrator, Policy, RetryPolicy, ServerError
 from dualtrack.hosts.semantic_kernel import (
     DualtrackChatCompletion,
     DualtrackExecutionSettings,
@@ -53,7 +55,10 @@ async def test_a_failing_sk_service_falls_back_to_the_next_model(client: AsyncOp
         "sk-broken", OpenAIChatCompletion(ai_model_id="server-error", async_client=client), quality=1.0
     )
     good = _sk_card("sk-good", OpenAIChatCompletion(ai_model_id="ok", async_client=client), quality=0.1)
-    async with Orchestrator(models=[broken, good], policy=Policy(objective="quality"), plugins=[]) as orc:
+    fast = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
+    async with Orchestrator(
+        models=[broken, good], policy=Policy(objective="quality"), plugins=[], retry=fast
+    ) as orc:
         result = await orc.generate("hi")
         assert result.value == TEXT and result.models == ["sk-good"]
         failed = [a for a in result.attempts if a.model == "sk-broken"]
@@ -65,7 +70,10 @@ async def test_the_routed_service_answers_sk_chat_with_fallback_and_the_ledger(
 ) -> None:
     partner, inhouse = cards(script_server.url)
     broken = partner.model_copy(update={"settings": {**partner.settings, "model": "server-error"}})
-    async with Orchestrator(models=[broken, inhouse], policy=Policy(objective="quality"), plugins=[]) as orc:
+    fast = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
+    async with Orchestrator(
+        models=[broken, inhouse], policy=Policy(objective="quality"), plugins=[], retry=fast
+    ) as orc:
         service = DualtrackChatCompletion(orc, requires=["summarize"])
         history = ChatHistory()
         history.add_user_message("What does the memo say?")
@@ -131,3 +139,26 @@ async def test_the_selector_picks_kernel_services_by_tags_and_sensitivity(client
         await kernel.invoke(fn("vision", requires=["vision"]))
     assert isinstance(info.value.__cause__, NoRouteError)
     assert "vision" in str(info.value.__cause__)
+
+
+async def test_an_sk_service_behind_a_card_calls_skills_in_orc_ask(
+    client: AsyncOpenAI, script_server: ScriptServer, tmp_path: Path
+) -> None:
+    from dualtrack.plugins.document import DocumentPlugin
+    from tests.hosts.semantic_kernel.conftest import make_docx
+
+    doc = make_docx(tmp_path / "memo.docx")
+    script_server.requests.clear()
+    tags = frozenset({"chat", "tools", "summarize"})
+    card = _sk_card("sk-script", OpenAIChatCompletion(ai_model_id="script-inhouse", async_client=client),
+                    capabilities=tags, clearance="highly-confidential")  # fmt: skip
+    confirm = lambda skill, args: skill.full_name == "document.summarize"  # noqa: E731
+    async with Orchestrator(
+        models=[card], plugins=[DocumentPlugin], roots=[tmp_path], confirm=confirm
+    ) as orc:
+        order = f'CALL document-summarize {{"path": "{doc}"}}'
+        result = await orc.ask(order)
+    assert result.value.startswith("Done: ") and SUMMARY_MARK in result.value
+    sent = [json.loads(b) for b in script_server.bodies("script-inhouse")]
+    assert any(t["function"]["name"] == "document-summarize" for t in sent[0]["tools"])
+    assert any(m["role"] == "tool" for m in sent[-1]["messages"])  # the tool result went back through SK
