@@ -3,6 +3,8 @@
 Written with dualtrack's public API only. Every skill needs the ``code`` tag;
 checks that fail (tests that do not pass, a fix that does not make the command
 pass) escalate to a model with the ``reasoning`` tag, excluding the models tried.
+Every file is read and written through the orchestrator's file rules, and a source
+file's level comes from a header comment (``# Sensitivity: Confidential``; see ``_access``).
 """
 
 from __future__ import annotations
