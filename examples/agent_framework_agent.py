@@ -4,6 +4,8 @@
 sensitivity (fallback and the usage ledger included); ``skill_tools`` turns the document
 plugin's skills into ``FunctionTool``s. Writing skills require approval: the agent stops
 with an approval request and the skill runs only when you approve it.
+The model driving the conversation needs the ``tools`` tag: a partner model with its key
+set, or a tool-calling model declared in ``dualtrack.toml`` (without one, the script says so).
 
 Run: ``.venv/bin/python examples/agent_framework_agent.py [--out DIR]``
 (needs ``pip install 'dualtrack[agents,document]'``).

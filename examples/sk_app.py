@@ -5,6 +5,8 @@ routed by capability tags and sensitivity, with fallback and the usage ledger. T
 document plugin's skills are kernel functions; SK's automatic function calling lets the
 model call ``document-summarize`` on the sample report. The skill writes files (it can
 save the summary), so the app asks you before it runs.
+The model driving the conversation needs the ``tools`` tag: a partner model with its key
+set, or a tool-calling model declared in ``dualtrack.toml`` (without one, the script says so).
 
 Run: ``.venv/bin/python examples/sk_app.py [--out DIR]`` (needs ``pip install 'dualtrack[sk,document]'``).
 """
@@ -55,8 +57,10 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out"), confirm
         try:
             result = await kernel.invoke(assist, KernelArguments(request=request))
         except KernelInvokeException as exc:  # SK wraps what a function or service raised
-            cause = exc.__cause__ if isinstance(exc.__cause__, DualtrackError) else exc
-            print(f"could not answer: {cause}")
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, DualtrackError):
+                cause = cause.__cause__  # the dualtrack error under SK's wrappers, if any
+            print(f"could not answer: {cause or exc}")
             return 1
     print(f"\n{result}\n")
     for message in result.metadata["messages"].messages:
