@@ -143,7 +143,13 @@ class SkillResult:
                     "model": c.model,
                     "decision": c.decision.to_dict(),
                     "attempts": [
-                        {"model": a.model, "ok": a.ok, "error": a.error, "duration_s": round(a.duration_s, 4)}
+                        {
+                            "model": a.model,
+                            "ok": a.ok,
+                            "outcome": a.outcome.value,
+                            "error": a.error,
+                            "duration_s": round(a.duration_s, 4),
+                        }
                         for a in c.attempts
                     ],
                     "checks": [o.to_dict() for o in c.checks],
