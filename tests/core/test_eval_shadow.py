@@ -51,7 +51,7 @@ def _setup(fraction, log, **kw):
 
 async def test_shadows_are_checked_logged_and_never_cross_the_clearance(tmp_path):
     log = ShadowLog(tmp_path / "usage.shadow.jsonl")
-    orc, primary, inhouse, partner = _setup(1.0, log)
+    orc, _, inhouse, partner = _setup(1.0, log)
     results = []
     for level in ("general", "confidential", "highly-confidential"):
         results.append(await orc.invoke("notes.brief", text=GOOD, sensitivity=level))
@@ -85,7 +85,7 @@ async def test_shadows_are_checked_logged_and_never_cross_the_clearance(tmp_path
 
 async def test_a_fraction_of_calls_is_shadowed_and_slow_shadows_never_block():
     log = ShadowLog()
-    orc, primary, inhouse, partner = _setup(0.25, log)
+    orc, _, inhouse, _ = _setup(0.25, log)
     orc.gateway.shadows._rng.seed(7)
     for _ in range(200):
         await orc.invoke("notes.brief", text=GOOD, sensitivity="confidential")
