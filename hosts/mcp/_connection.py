@@ -180,7 +180,10 @@ class McpConnection:
                 await stop.wait()
         except Exception as exc:  # noqa: BLE001 - every way a server can fail to start
             if not ready.done():
-                what = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                leaf: BaseException = exc
+                while isinstance(leaf, BaseExceptionGroup) and leaf.exceptions:
+                    leaf = leaf.exceptions[0]
+                what = f"{type(leaf).__name__}: {leaf}".splitlines()[0][:300]
                 ready.set_exception(McpServerError(self.name, f"could not start ({what})", reason="startup"))
             else:
                 _log.debug("MCP server %s connection ended", self.name, exc_info=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -240,3 +241,37 @@ def test_bad_server_entries_are_config_errors(tmp_path: Path, body: str, field: 
     with pytest.raises(ConfigError) as info:
         Orchestrator.from_config(path, models=[model_card(ScriptedConnector(["x"]))])
     assert info.value.field == field
+
+
+async def test_a_streamable_http_server_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dualtrack.hosts.mcp import McpServer, serve_http
+
+    from .support import orchestrator as notes_orchestrator
+
+    monkeypatch.setenv("MCP_TEST_TOKEN", "t0ken")
+    remote = McpServer(notes_orchestrator(tmp_path), allow_writes=True)
+    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve_http(remote, 0, ready=port.set_result))
+    try:
+        url = f"http://127.0.0.1:{await asyncio.wait_for(port, 20)}/mcp"
+        path = tmp_path / "dualtrack.toml"
+        path.write_text(
+            f'plugins = []\n[[mcp_servers]]\nname = "remote"\nurl = "{url}"\n'
+            'headers = { Authorization = "Bearer ${MCP_TEST_TOKEN}" }\ntimeout = 10\n',
+            encoding="utf-8",
+        )
+        # the tool list is read synchronously: off this loop, which also serves the remote server
+        orc = await asyncio.to_thread(
+            Orchestrator.from_config, path, models=[model_card(ScriptedConnector(["x"]))]
+        )
+        try:
+            assert orc.plugin_errors == {}
+            assert orc.skill("remote.notes_shout").effects == "read"
+            assert orc.skill("remote.notes_append").effects == "write"
+            assert (await orc.invoke("remote.notes_shout", text="hi")).value == "HI"
+        finally:
+            await orc.aclose()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
