@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ._app._context import SkillContext, estimate_tokens
     from ._app._orchestrator import Orchestrator
     from ._app._paths import FileRoots, InputPath, OutputPath, PathRole
-    from ._model._cards import Connector, ModelCard, StreamingConnector, Track
+    from ._model._cards import Connector, ModelCard, PromptProfile, StreamingConnector, Track
     from ._model._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
     from ._model._redact import Redactor
     from ._office._atomic import atomic_write
@@ -119,6 +119,7 @@ __all__ = [
     "Plugin",
     "PluginError",
     "Policy",
+    "PromptProfile",
     "RateLimitError",
     "Redactor",
     "Rejection",
@@ -189,6 +190,7 @@ _LAZY: dict[str, str] = {
     "PackageInfo": "_office._package",
     "Plugin": "_plugins._registry",
     "Policy": "_routing._router",
+    "PromptProfile": "_model._cards",
     "Redactor": "_model._redact",
     "Rejection": "_routing._decision",
     "Requirements": "_routing._router",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dualtrack import ModelCard, Sensitivity, Track, tags
+from dualtrack import ModelCard, PromptProfile, Sensitivity, Track, tags
 
 __all__ = ["DEFAULT_CAPABILITIES", "DEFAULT_CONTEXT_WINDOW", "DEFAULT_MODEL_NAME", "default_card"]
 
@@ -31,7 +31,8 @@ def default_card(**overrides: Any) -> ModelCard:
     """The model card of the SmolLM2-135M model bundled with the ``local`` extra.
 
     Track ``in-house`` and clearance ``highly-confidential`` (the data never leaves
-    the process), cost 0, one call at a time.
+    the process), cost 0, one call at a time, prompt profile ``small`` (skills send
+    it one short instruction per call and parse plain-text replies).
 
     Args:
         **overrides: Card fields to replace (``enabled``, ``disabled_reason``,
@@ -53,6 +54,7 @@ def default_card(**overrides: Any) -> ModelCard:
         "connector": "llama-cpp",
         "settings": {},
         "max_concurrency": 1,
+        "prompt_profile": PromptProfile.SMALL,
     }
     fields.update(overrides)
     return ModelCard(**fields)

