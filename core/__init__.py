@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from ._app._context import SkillContext, estimate_tokens
     from ._app._orchestrator import Orchestrator
     from ._app._paths import FileRoots, InputPath, OutputPath, PathRole
+    from ._eval._evaluate import evaluate
+    from ._eval._report import EvalReport
+    from ._eval._workload import Workload, WorkloadRow, load_workload
     from ._model._cards import Connector, ModelCard, PromptProfile, StreamingConnector, Track
     from ._model._messages import Completion, CompletionRequest, Message, TextCallback, ToolCall, Usage
     from ._model._redact import Redactor
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
     from ._runtime._outcomes import CheckContext, CheckedAttempt, CheckFailedError, CheckResult, CheckStage
     from ._runtime._result import ModelCall, SkillResult
     from ._runtime._shadow import ShadowResult
+    from ._runtime._shadow_log import ShadowLog, ShadowRecord
     from ._runtime._sqlite_ledger import SqliteLedger
 
 __version__ = "0.1.0"
@@ -95,6 +99,7 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthError",
     "DualtrackError",
+    "EvalReport",
     "FileAccessError",
     "FileRoots",
     "InputFileError",
@@ -129,6 +134,8 @@ __all__ = [
     "Router",
     "Sensitivity",
     "ServerError",
+    "ShadowLog",
+    "ShadowRecord",
     "ShadowResult",
     "Skill",
     "SkillContext",
@@ -143,12 +150,16 @@ __all__ = [
     "Usage",
     "UsageRow",
     "UserError",
+    "Workload",
+    "WorkloadRow",
     "__version__",
     "atomic_write",
     "data_block",
     "estimate_tokens",
+    "evaluate",
     "inspect_package",
     "load_config",
+    "load_workload",
     "plugin",
     "read_sensitivity_label",
     "skill",
@@ -174,6 +185,7 @@ _LAZY: dict[str, str] = {
     "Config": "_app._config",
     "Connector": "_model._cards",
     "Constraint": "_routing._decision",
+    "EvalReport": "_eval._report",
     "LabelPolicy": "_office._labels",
     "Ledger": "_runtime._ledger",
     "MemoryLedger": "_runtime._ledger",
@@ -199,6 +211,8 @@ _LAZY: dict[str, str] = {
     "Router": "_routing._router",
     "Skill": "_plugins._skills",
     "SkillContext": "_app._context",
+    "ShadowLog": "_runtime._shadow_log",
+    "ShadowRecord": "_runtime._shadow_log",
     "ShadowResult": "_runtime._shadow",
     "SkillResult": "_runtime._result",
     "SkillScope": "_runtime._gateway",
@@ -209,11 +223,15 @@ _LAZY: dict[str, str] = {
     "Track": "_model._cards",
     "Usage": "_model._messages",
     "UsageRow": "_runtime._ledger",
+    "Workload": "_eval._workload",
+    "WorkloadRow": "_eval._workload",
     "atomic_write": "_office._atomic",
     "data_block": "_plugins._prompting",
     "estimate_tokens": "_app._context",
+    "evaluate": "_eval._evaluate",
     "inspect_package": "_office._package",
     "load_config": "_app._config",
+    "load_workload": "_eval._workload",
     "plugin": "_plugins._registry",
     "read_sensitivity_label": "_office._labels",
     "skill": "_plugins._skills",

@@ -165,7 +165,11 @@ def recommend(
     if partner is None or (final_in >= final_p - tolerance and cost_in < cost_p):
         saving = f", saves {money(saves)} per 1,000 calls against all-partner routing" if partner else ""
         if vs_current is not None and partner is not None:
-            saving += f" ({money(vs_current)} against the current routing)"
+            saving += (
+                f" ({money(vs_current)} against the current routing)"
+                if vs_current >= 0
+                else f" (costs {money(-vs_current)} more than the current routing)"
+            )
         text = (
             f"route `{skill}` in-house first ({inhouse.arm}): {p:.0%} of checks pass, "
             f"escalation on {esc:.0%}{saving}{suffix}"
