@@ -150,7 +150,11 @@ def recommend(
         final_in, esc, cost_in, final_p, cost_p = p, 0.0, inhouse.cost.value, 0.0, inhouse.cost.value
         samples = inhouse.rows
     tentative = samples < min_rows
-    suffix = f" (small sample: {samples} rows; confirm with more before applying)" if tentative else ""
+    suffix = (
+        f" (small sample: {samples} row{'' if samples == 1 else 's'}; confirm with more before applying)"
+        if tentative
+        else ""
+    )
     suffix += " [estimated from single-model runs]" if estimated else ""
     saves = (cost_p - cost_in) * 1000
     vs_current = (current.cost.value - cost_in) * 1000 if current is not None else None

@@ -224,8 +224,8 @@ class Runner:
             obs.text = value_text(result.value)
         except TimeoutError:
             obs.status, obs.error = RowStatus.TIMEOUT, f"no result within {self.timeout_s:g} s"
-        except NoRouteError as exc:
-            obs.status, obs.error = RowStatus.SKIPPED, _first_line(exc)
+        except NoRouteError as exc:  # the whole explanation: which constraint refused each model
+            obs.status, obs.error = RowStatus.SKIPPED, " ".join(str(exc).split())[:400]
             calls = list(exc.calls)
         except DualtrackError as exc:
             obs.status, obs.error = RowStatus.FAILED, f"{type(exc).__name__}: {_first_line(exc)}"
