@@ -65,10 +65,13 @@ def _is_local_address(address: Any) -> bool:
     return _is_loopback_host(address[0])
 
 
-def _read_roots(base: str) -> tuple[str, ...]:
-    """Where code may read when reads are restricted: the sandbox, the interpreter, system libraries."""
+def _read_roots(base: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Where code may read when reads are restricted: the sandbox, the interpreter, system libraries.
+
+    ``extra`` holds what the sandbox found of the installation (editable installs' source folders).
+    """
     own = f"/proc/{os.getpid()}"  # not other processes' /proc entries: their environ may hold secrets
-    roots = {base, "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", own, "/dev", "/sys"}
+    roots = {base, "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", own, "/dev", "/sys", *extra}
     for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path):
         if p and os.path.isabs(p):
             roots.add(os.path.realpath(p))
@@ -76,7 +79,13 @@ def _read_roots(base: str) -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
-def install(root: str, log_path: str, allow_subprocess: bool = False, restrict_reads: bool = False) -> None:
+def install(
+    root: str,
+    log_path: str,
+    allow_subprocess: bool = False,
+    restrict_reads: bool = False,
+    read_roots: tuple[str, ...] = (),
+) -> None:
     """Refuse network, writes outside ``root`` and (optionally) new processes and reads.
 
     Args:
@@ -84,14 +93,15 @@ def install(root: str, log_path: str, allow_subprocess: bool = False, restrict_r
         log_path: A file below ``root`` where each refusal is recorded.
         allow_subprocess: Whether child processes may be started.
         restrict_reads: Refuse reading files outside the sandbox, the interpreter's
-            own folders and system libraries (so a test cannot read the user's home
-            folder and echo secrets into output that goes back to a model).
+            own folders and system libraries (so a test or a command cannot read the
+            user's home folder and echo secrets into output that goes back to a model).
+        read_roots: More folders readable under ``restrict_reads`` (the installation's).
     """
     base = os.path.realpath(root)
     prefix = base + os.sep
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     active = [False]
-    readable = _read_roots(base) if restrict_reads else ()
+    readable = _read_roots(base, read_roots) if restrict_reads else ()
 
     def resolve(path: Any) -> str:
         return os.path.realpath(os.path.join(os.getcwd(), os.fsdecode(path)))

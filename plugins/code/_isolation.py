@@ -7,20 +7,31 @@ remounted read-only, and a new PID namespace with its own ``/proc`` (killing its
 first process kills every process the run started, and other processes'
 environments, which may hold secrets, are not visible). What works is probed once per process, by
 running the real boot script and checking that a write outside the sandbox fails.
+
+When a run restricts reads, the sandbox lists the folders it may read in
+``boot/readable`` and the boot script pivots into a private root that holds only
+those folders (the Python installation, system libraries), the sandbox itself,
+a fresh ``/proc`` and a minimal ``/dev``: the user's home folder, ``/etc`` and the
+real project are not there at all, for any program, native code included. A
+private root that cannot be built fails the run (exit status 97) rather than
+running it with reads open.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BOOT_SCRIPT", "Isolation", "detect_isolation", "process_count"]
+__all__ = ["BOOT_SCRIPT", "PRIVATE_ROOT", "Isolation", "detect_isolation", "process_count", "readable_roots"]
 
 # $1 is the sandbox directory; the rest is the command. Run inside the namespaces.
 BOOT_SCRIPT = r"""
@@ -33,9 +44,48 @@ awk '$4 !~ /^ro/ {print $2}' /proc/self/mounts | while read -r mp; do
   mount -o remount,bind,ro "$mp" 2>/dev/null
 done
 ip link set lo up 2>/dev/null
+if [ -f "$sb/boot/readable" ]; then
+  # restricted reads: a private root holding only the sandbox, the listed folders
+  # (the Python installation, system libraries) and a minimal /dev
+  nr="$sb/boot/root"; wd=$(pwd); run_path="$PATH"; PATH="$PATH:/usr/sbin:/sbin"
+  fail() { echo "sandbox: cannot build the private root ($1)" >&2; exit 97; }
+  mkdir -p "$nr" && mount -t tmpfs -o mode=0755,size=16m tmpfs "$nr" || fail tmpfs
+  while IFS= read -r p; do
+    [ -e "$p" ] || continue
+    if [ -d "$p" ]; then mkdir -p "$nr$p"; else mkdir -p "$nr$(dirname "$p")" && : > "$nr$p"; fi
+    mount --rbind "$p" "$nr$p" || fail "$p"
+  done < "$sb/boot/readable"
+  mkdir -p "$nr$sb" "$nr/dev/shm" "$nr/proc" "$nr/.old" && mount --bind "$sb" "$nr$sb" || fail "$sb"
+  for d in null zero full random urandom; do
+    : > "$nr/dev/$d" && mount --bind "/dev/$d" "$nr/dev/$d" || fail "/dev/$d"
+  done
+  ln -s /proc/self/fd "$nr/dev/fd"; ln -s /proc/self/fd/0 "$nr/dev/stdin"
+  ln -s /proc/self/fd/1 "$nr/dev/stdout"; ln -s /proc/self/fd/2 "$nr/dev/stderr"
+  mount -t tmpfs -o size=64m tmpfs "$nr/dev/shm" || fail /dev/shm
+  mount -t proc proc "$nr/proc" || fail /proc
+  mount -o remount,ro "$nr" || fail "read-only root"
+  cd "$nr" && pivot_root . .old && umount -l /.old || fail pivot_root
+  cd "$wd" || fail "$wd"
+  PATH="$run_path"
+fi
 exec "$@"
 """
 
+PRIVATE_ROOT = "private root: only the sandbox, the Python installation and system libraries"
+_SYSTEM_READABLE = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+)
 _FULL = ("network namespace", "read-only filesystem outside the sandbox", "pid namespace with its own /proc")
 _VARIANTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
@@ -113,6 +163,54 @@ def _probe(prefix: list[str], uses_boot: bool) -> bool:
         if uses_boot:
             return (Path(inner) / "inside").is_file() and not outside.exists()
         return True
+
+
+@functools.cache
+def readable_roots() -> tuple[str, ...]:
+    """What a run that restricts reads may read besides the sandbox.
+
+    System libraries, and this interpreter's installation: its prefixes, the
+    folders :mod:`sysconfig` names (standard library, site-packages, scripts),
+    folders that ``.pth`` files add, and the source folders of editable installs
+    (setuptools' ``MAPPING``, the ``editables`` package's redirections). Nothing
+    else: not the home folder, not ``/etc``, not the project the copy came from.
+    """
+    found: set[str] = set(_SYSTEM_READABLE)
+    wanted = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    wanted.append(os.path.dirname(sys.executable))
+    wanted += [p for p in sysconfig.get_paths().values() if p]
+    for site_dir in site.getsitepackages():
+        wanted.append(site_dir)
+        for pth in glob.glob(os.path.join(glob.escape(site_dir), "*.pth")):
+            wanted += _pth_folders(site_dir, pth)
+    for finder in sys.meta_path:
+        module = sys.modules.get(getattr(finder, "__module__", "") or "")
+        for table in (getattr(module, "MAPPING", None), getattr(finder, "_redirections", None)):
+            if isinstance(table, dict):
+                wanted += [v for v in table.values() if isinstance(v, str)]
+    for p in wanted:
+        found.update({os.path.abspath(p), os.path.realpath(p)})
+    kept: list[str] = []
+    for p in sorted(f for f in found if f != os.sep and "\n" not in f):
+        if not any(p.startswith(k.rstrip(os.sep) + os.sep) for k in kept):
+            kept.append(p)
+    return tuple(kept)
+
+
+def _pth_folders(site_dir: str, pth: str) -> list[str]:
+    try:
+        with open(pth, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith(("#", "import ", "import\t")):
+            full = os.path.join(site_dir, line)
+            if os.path.isdir(full):
+                out.append(full)
+    return out
 
 
 def process_count(uid: int | None = None) -> int:

@@ -14,10 +14,17 @@ What it enforces, and what it does not:
   Always, the audit hook refuses Python writes outside the sandbox, ``HOME``
   and ``TMPDIR`` point inside it, and the user's files are never the working copy.
   Without namespaces, native code (ctypes, C extensions) can bypass the hook.
-* **Reads** (``restrict_reads``, used for generated tests): the hook refuses
-  Python reads outside the sandbox, the interpreter's folders and system
-  libraries, so a test cannot copy the user's secrets into output that goes back
-  to a model. With a PID namespace, ``/proc`` shows only the run's own processes.
+* **Reads** (``restrict_reads``, used for generated tests and for ``code.fix``
+  runs): the hook refuses Python reads outside the sandbox, the interpreter's
+  folders and system libraries, so a test or a command cannot copy the user's
+  secrets into output that goes back to a model. With a mount namespace the run
+  also pivots into a private root holding only those folders, so no program
+  (native code included) finds the home folder, ``/etc`` or the real project;
+  without one, only Python code is held to it. With a PID namespace, ``/proc``
+  shows only the run's own processes.
+* **Secret-looking files** are left out of the copy when the caller passes a
+  ``skip`` rule (``code.fix`` passes the orchestrator's secret-file rule); each
+  file left out is listed in the run's ``refusals``.
 * **Processes**: the hook refuses ``subprocess``/``fork``/``exec`` in Python code
   unless the run allows them.
 * **Environment**: only a minimal allow-list reaches the run (no tokens, keys, proxies).
@@ -38,9 +45,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from ._isolation import Isolation, detect_isolation, process_count
+from ._isolation import PRIVATE_ROOT, Isolation, detect_isolation, process_count, readable_roots
 from ._process import RunResult, SandboxLimits, limiter, read_tail, wait
 
 __all__ = ["RunResult", "Sandbox", "SandboxLimits"]
@@ -83,15 +91,20 @@ class Sandbox:
         self._tmp = tempfile.TemporaryDirectory(prefix="dualtrack-sandbox-")
         self.root = Path(self._tmp.name).resolve()
         self.work = self.root / "work"
+        self.skipped: list[str] = []
         for sub in ("work", "home", "tmp", "boot"):
             (self.root / sub).mkdir()
+        readable = readable_roots() if self.limits.restrict_reads else ()
         guard = Path(__file__).with_name("_guard.py").read_text(encoding="utf-8")
         call = (
             f"\ninstall({str(self.root)!r}, {str(self.root / _GUARD_LOG)!r}, "
             f"allow_subprocess={self.limits.allow_subprocess!r}, "
-            f"restrict_reads={self.limits.restrict_reads!r})\n"
+            f"restrict_reads={self.limits.restrict_reads!r}, read_roots={readable!r})\n"
         )
         (self.root / "boot" / "sitecustomize.py").write_text(guard + call, encoding="utf-8")
+        if readable:  # read by the boot script: the private root holds only these
+            listing = "".join(f"{r}\n" for r in readable)
+            (self.root / "boot" / "readable").write_text(listing, encoding="utf-8")
 
     def __enter__(self) -> Sandbox:
         return self
@@ -105,13 +118,23 @@ class Sandbox:
 
     # -- filling it ---------------------------------------------------------------
 
-    def copy_in(self, source: Path, dest: str = "") -> Path:
+    def copy_in(self, source: Path, dest: str = "", *, skip: Callable[[Path], bool] | None = None) -> Path:
         """Copy a file or directory tree into ``work/dest`` (symlinks and caches skipped).
+
+        Args:
+            source: The file or folder.
+            dest: Its path below ``work/`` (default: its name).
+            skip: A rule for files that must not be copied (secret-looking ones);
+                each file it skips is listed in :attr:`skipped` and in every run's
+                ``refusals``.
 
         Raises:
             ValueError: When the tree is larger than 200 MiB.
         """
         target = self.work / dest if dest else self.work / source.name
+        if skip is not None and source.is_file() and skip(source):
+            self.skipped.append(source.name)
+            return target
         if source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
@@ -124,6 +147,9 @@ class Sandbox:
             for name in filenames:
                 src = Path(dirpath) / name
                 if src.is_symlink() or not src.is_file() or name.endswith((".pyc", ".pyo")):
+                    continue
+                if skip is not None and skip(src):
+                    self.skipped.append((rel / name).as_posix())
                     continue
                 total += src.stat().st_size
                 if total > _MAX_COPY_BYTES:
@@ -210,7 +236,8 @@ class Sandbox:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 returncode, cpu_used = wait(proc, None)
-        layers = [*isolation.layers, "audit-hook guard", "resource limits", "scrubbed environment"]
+        private = [PRIVATE_ROOT] if lim.restrict_reads and isolation.uses_boot else []
+        layers = [*isolation.layers, *private, "audit-hook guard", "resource limits", "scrubbed environment"]
         return RunResult(
             argv=list(argv),
             returncode=returncode or 0,
@@ -224,8 +251,13 @@ class Sandbox:
         )
 
     def _refusals(self) -> list[str]:
+        left_out = [
+            f"sandbox refused copying {rel!r}: it looks like a secret "
+            "(a host that means it lists it in Orchestrator(allow_secrets=[...]))"
+            for rel in self.skipped[:20]
+        ]
         log = self.root / _GUARD_LOG
         if not log.is_file():
-            return []
+            return left_out
         lines = read_tail(log, 20_000).splitlines()
-        return list(dict.fromkeys(line for line in lines if line.strip()))[:50]
+        return left_out + list(dict.fromkeys(line for line in lines if line.strip()))[:50]
