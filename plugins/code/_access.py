@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from dualtrack import InputFileError, LabelPolicy, Sensitivity, SkillContext
+from dualtrack import FileAccessError, InputFileError, LabelPolicy, Sensitivity, SkillContext
 
 from ._patch import PatchError, read_text, safe_path
 
-__all__ = ["header_level", "patch_target", "project_file", "project_level", "read_source"]
+__all__ = ["copy_rule", "header_level", "patch_target", "project_file", "project_level", "read_source"]
 
 _HEADER_LINES = 30
 _LABEL = re.compile(
@@ -121,6 +122,31 @@ def patch_target(ctx: SkillContext, root: Path, rel: str) -> Path:
     except InputFileError:
         raise PatchError(f"refusing path {rel!r}: this call may not read or change it") from None
     return target
+
+
+def copy_rule(ctx: SkillContext) -> Callable[[Path], bool]:
+    """Which files of a project stay out of its sandbox copy: those the file rules refuse.
+
+    The copy's files can be printed by the command that runs on it, so each one
+    passes :meth:`~dualtrack.SkillContext.input_file`: secret-looking files
+    (``.env``, ``*.pem``, ``id_rsa`` ...) are left out unless the host listed them
+    in ``allow_secrets``. Answers are remembered for the call (a fix copies the
+    project several times).
+    """
+    seen: dict[Path, bool] = {}
+
+    def skip(path: Path) -> bool:
+        if path not in seen:
+            try:
+                ctx.input_file(path)
+                seen[path] = False
+            except FileAccessError:
+                seen[path] = True
+            except InputFileError:  # unreadable, not refused: the command meets it as it is
+                seen[path] = False
+        return seen[path]
+
+    return skip
 
 
 def project_level(root: Path) -> Sensitivity | None:

@@ -2,7 +2,10 @@
 
 The command that is re-run is exactly the one the user gave (or pytest node ids
 read from the test output they gave); nothing a model writes is ever run except
-through the code it patches, inside the sandbox. Diffs may not touch tests or
+through the code it patches, inside the sandbox. The sandbox copy leaves out the
+files the file rules refuse (secret-looking ones), and the command may read only
+that copy and the Python installation, so its output (which goes to models) cannot
+quote anything else; what the sandbox refused is reported with the output. Diffs may not touch tests or
 test configuration unless the user allows it, so a "fix" cannot delete the check.
 """
 
@@ -12,7 +15,8 @@ import ast
 import asyncio
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -20,7 +24,7 @@ from pydantic import BaseModel
 from dualtrack import Message, SkillContext, atomic_write, tags
 from dualtrack.checks import CheckContext, CheckResult, json_schema
 
-from ._access import patch_target, project_file
+from ._access import copy_rule, patch_target, project_file
 from ._models import FixAttempt, FixResult
 from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
 from ._prompts import block, system_prompt
@@ -110,11 +114,14 @@ def _imported_files(source: str, root: Path) -> list[str]:
     return found
 
 
+Skip = Callable[[Path], bool]
+
+
 def _run_copy(
-    project: Path, command: list[str], limits: SandboxLimits, changes: dict[str, str | None]
+    project: Path, command: list[str], limits: SandboxLimits, changes: dict[str, str | None], skip: Skip
 ) -> RunResult:
     with Sandbox(limits) as sb:
-        sb.copy_in(project, "project")
+        sb.copy_in(project, "project", skip=skip)
         work = sb.work / "project"
         for rel, text in changes.items():
             target = safe_path(work, rel)
@@ -157,10 +164,12 @@ async def fix_project(
     allow_test_edits: bool = False,
 ) -> FixResult:
     """Run the failing command, then the propose-verify cascade; apply only on request."""
-    baseline = await asyncio.to_thread(_run_copy, project, command, limits, {})
+    limits = replace(limits, restrict_reads=True)  # its output goes to models: the copy and Python only
+    skip = copy_rule(ctx)
+    baseline = await asyncio.to_thread(_run_copy, project, command, limits, {}, skip)
     if baseline.ok:
         return FixResult(status="already-passing", command=command, isolation=baseline.isolation)
-    output = baseline.output(6000)
+    output = _output(baseline, 6000)
     context = _context_files(ctx, project, output + "\n" + user_output, files)
     prompt_parts = [
         f"This command fails in the project: {json.dumps(command)}",
@@ -184,15 +193,15 @@ async def fix_project(
         proposal: FixProposal = parsed.value
         try:
             changes, canonical = _check(ctx, project, proposal.diff, command, allow_test_edits)
-            problem = await asyncio.to_thread(_git_check, project, canonical, limits)
+            problem = await asyncio.to_thread(_git_check, project, canonical, limits, skip)
             if problem:
                 raise PatchError(f"git apply rejects the diff: {problem}")
         except PatchError as exc:
             att = FixAttempt(kind=kind, model=model, status="rejected", detail=str(exc), diff=proposal.diff)
             attempts.append(att)
             return CheckResult(name="fix", passed=False, reason=str(exc))
-        run = await asyncio.to_thread(_run_copy, project, command, limits, changes)
-        att = FixAttempt(kind=kind, model=model, status=run.status, detail=run.output(3000), diff=canonical)
+        run = await asyncio.to_thread(_run_copy, project, command, limits, changes, skip)
+        att = FixAttempt(kind=kind, model=model, status=run.status, detail=_output(run, 3000), diff=canonical)
         attempts.append(att)
         ctx.progress(len(attempts), 3, f"{kind} attempt: {att.status}")
         return CheckResult(
@@ -239,9 +248,16 @@ async def fix_project(
     )
 
 
-def _git_check(project: Path, diff: str, limits: SandboxLimits) -> str | None:
+def _output(run: RunResult, limit: int) -> str:
+    """The run's output, then what the sandbox refused (a command may hide its own errors)."""
+    refused = "\n".join(run.refusals[:10])
+    text = run.output(limit)
+    return f"{text}\n{refused}".strip() if refused else text
+
+
+def _git_check(project: Path, diff: str, limits: SandboxLimits, skip: Skip) -> str | None:
     with Sandbox(limits) as sb:
-        sb.copy_in(project, "project")
+        sb.copy_in(project, "project", skip=skip)
         return git_apply_check(sb.work / "project", diff)
 
 
