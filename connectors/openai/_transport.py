@@ -133,6 +133,7 @@ class AiohttpSession:
     ) -> None:
         self._connect_timeout = connect_timeout
         self._read_timeout = timeout
+        self._timeouts: dict[float, Any] = {}
         self._max_connections = max_connections
         self._ssl = ssl_setting(verify)
         self._proxy = proxy if proxy is not None else env_proxy(base_url)
@@ -163,11 +164,16 @@ class AiohttpSession:
     def _call_timeout(self, timeout: float | None) -> Any:
         if timeout is None:
             return self._no_timeout
-        import aiohttp  # imported by _get() already
+        found = self._timeouts.get(timeout)  # callers mostly repeat one value (the attempt timeout)
+        if found is None:
+            import aiohttp  # imported by _get() already
 
-        return aiohttp.ClientTimeout(
-            total=timeout, sock_connect=self._connect_timeout, sock_read=min(timeout, self._read_timeout)
-        )
+            if len(self._timeouts) >= 64:
+                self._timeouts.clear()
+            found = self._timeouts[timeout] = aiohttp.ClientTimeout(
+                total=timeout, sock_connect=self._connect_timeout, sock_read=min(timeout, self._read_timeout)
+            )
+        return found
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float | None
