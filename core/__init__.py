@@ -20,6 +20,7 @@ from ._errors import (
     ArgumentError,
     AuthenticationError,
     BudgetExceededError,
+    CheckFailedError,
     ConfigError,
     ConnectorError,
     ContentFilterError,
@@ -31,6 +32,7 @@ from ._errors import (
     MissingDependencyError,
     ModelTimeoutError,
     NoRouteError,
+    NotConfirmedError,
     OutputPathError,
     PluginError,
     RateLimitError,
@@ -65,7 +67,7 @@ if TYPE_CHECKING:
     from ._runtime._execution import Attempt, Outcome, RetryPolicy
     from ._runtime._gateway import ModelGateway, SkillScope
     from ._runtime._ledger import Ledger, MemoryLedger, UsageRow
-    from ._runtime._outcomes import CheckContext, CheckedAttempt, CheckFailedError, CheckResult, CheckStage
+    from ._runtime._outcomes import CheckContext, CheckedAttempt, CheckResult, CheckStage
     from ._runtime._result import ModelCall, SkillResult
     from ._runtime._shadow import ShadowResult
     from ._runtime._shadow_log import ShadowLog, ShadowRecord
@@ -115,6 +117,7 @@ __all__ = [
     "ModelGateway",
     "ModelTimeoutError",
     "NoRouteError",
+    "NotConfirmedError",
     "Orchestrator",
     "OutputPath",
     "Outcome",
@@ -174,7 +177,6 @@ _LAZY: dict[str, str] = {
     "Budgets": "_runtime._budget",
     "Candidate": "_routing._decision",
     "CheckContext": "_runtime._outcomes",
-    "CheckFailedError": "_runtime._outcomes",
     "CheckResult": "_runtime._outcomes",
     "CheckStage": "_runtime._outcomes",
     "CheckedAttempt": "_runtime._outcomes",

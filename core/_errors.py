@@ -15,6 +15,8 @@ sentence and at most field names, never input values, file text or model output:
     ├── InputFileError             a user's input file is missing, broken or hostile
     │   ├── FileAccessError        a path outside the allowed roots, or a secret-looking file
     │   └── OutputPathError        an output path breaks the output rule (also a UserError)
+    ├── NotConfirmedError          a model-chosen write the user did not confirm
+    ├── CheckFailedError           no qualifying model's reply passed the skill's checks
     ├── NoRouteError               no model satisfies the hard constraints
     ├── BudgetExceededError        a USD or token budget would be exceeded
     ├── AllAttemptsFailedError     every candidate model failed; lists each attempt
@@ -44,6 +46,14 @@ class _Decision(Protocol):
     def explain_failure(self) -> str: ...
 
 
+class _CheckedTry(Protocol):
+    """What an error needs of one try of a checked call."""
+
+    @property
+    def outcomes(self) -> Sequence[Any]: ...
+    def describe(self) -> str: ...
+
+
 class _Attempt(Protocol):
     """What an error needs of a recorded attempt."""
 
@@ -54,6 +64,7 @@ __all__ = [
     "AllAttemptsFailedError",
     "ArgumentError",
     "AuthenticationError",
+    "CheckFailedError",
     "BudgetExceededError",
     "ConfigError",
     "ConnectorError",
@@ -66,6 +77,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelTimeoutError",
     "NoRouteError",
+    "NotConfirmedError",
     "OutputPathError",
     "PluginError",
     "RateLimitError",
@@ -223,6 +235,49 @@ class OutputPathError(InputFileError, UserError):
         "the output path cannot be used (it would overwrite the input, is a link, or "
         "contradicts in_place); nothing was written"
     )
+
+
+class NotConfirmedError(DualtrackError):
+    """A model chose a skill that changes files, and nobody confirmed that exact call.
+
+    Attributes:
+        skill: The skill's full name.
+    """
+
+    model_summary = (
+        "this tool changes files and was not confirmed by the user; nothing was changed. "
+        "Tell the user what you would change instead"
+    )
+
+    def __init__(self, skill: str) -> None:
+        self.skill = skill
+        super().__init__(
+            f"{skill} changes files and was chosen by a model; it runs only when the user confirms "
+            "that call (give the orchestrator a `confirm` callback, or confirm it in the host)"
+        )
+
+
+class CheckFailedError(DualtrackError):
+    """No qualifying model produced a reply that passed the checks.
+
+    Attributes:
+        attempts: Every try, with the outcome of each check.
+    """
+
+    model_summary = "no model produced a reply that passed the quality checks; nothing was changed"
+
+    def __init__(self, attempts: Sequence[_CheckedTry]) -> None:
+        self.attempts = tuple(attempts)
+        tried = " → ".join(a.describe() for a in self.attempts) or "no reply"
+        super().__init__(
+            f"no model produced a reply that passes the checks: {tried}. Keep the input unchanged, "
+            "use a fallback, or configure a stronger model for this skill's tags."
+        )
+
+    @property
+    def outcomes(self) -> list[Any]:
+        """Every check outcome of every try, in order."""
+        return [o for a in self.attempts for o in a.outcomes]
 
 
 class NoRouteError(DualtrackError):

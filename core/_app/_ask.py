@@ -24,7 +24,6 @@ from .._model._sensitivity import Sensitivity
 from .._plugins._skills import Skill
 from .._runtime._result import ModelCall, SkillResult
 from ._context import SkillContext
-from ._paths import bind_paths
 
 if TYPE_CHECKING:
     from ._orchestrator import Orchestrator
@@ -101,14 +100,7 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     if not isinstance(args, dict):
         return _NOT_OBJECT
     try:
-        skill = orc.skill(name)
-        args, _ = bind_paths(skill, args, orc.files, model_chosen=True, confirm=None)
-        if skill.effects == "write" and not (orc.confirm and orc.confirm(skill, args)):
-            return (
-                f"error: {skill.full_name} changes files and was not confirmed by the user; "
-                "tell the user what you would change instead"
-            )
-        result = await orc.invoke(skill.full_name, args, sensitivity=ctx.sensitivity)
+        result = await orc.invoke(name, args, sensitivity=ctx.sensitivity, chosen_by="model")
     except DualtrackError as exc:
         # a failure can be about a labelled file (or quote it): raise first, then report data-free
         _absorb(ctx, exc.sensitivity, [c for c in exc.calls if isinstance(c, ModelCall)])

@@ -8,9 +8,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from .._errors import DualtrackError, MissingDependencyError, UnknownSkillError, UserError
+from .._errors import DualtrackError, MissingDependencyError, NotConfirmedError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
 from .._model._discovery import available_plugins, load_plugin
 from .._model._redact import Redactor
@@ -29,12 +29,13 @@ from .._runtime._result import SkillResult
 from .._runtime._shadow import ShadowCallback
 from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
-from ._paths import FileRoots, bind_paths
+from ._paths import FileAccess, FileRoots, bind_paths
 
 __all__ = ["Orchestrator"]
 
 _log = logging.getLogger("dualtrack")
 ConfirmCallback = Callable[[Skill, dict[str, Any]], bool]
+ChosenBy = Literal["caller", "model"]
 
 
 class Orchestrator:
@@ -268,6 +269,9 @@ class Orchestrator:
         *,
         sensitivity: Sensitivity | str | None = None,
         on_progress: ProgressCallback | None = None,
+        chosen_by: ChosenBy = "caller",
+        roots: FileRoots | None = None,
+        confirmed: bool = False,
         **kwargs: Any,
     ) -> SkillResult:
         """Run a skill.
@@ -275,24 +279,30 @@ class Orchestrator:
         Args:
             name: ``plugin.skill``.
             arguments: Skill arguments (merged with ``kwargs``; use it for a
-                parameter named ``sensitivity`` or ``on_progress``).
+                parameter named ``sensitivity``, ``chosen_by``, ``roots`` ...).
             sensitivity: Sensitivity of the data the caller passes.
             on_progress: Progress callback for this call.
+            chosen_by: ``"model"`` when a model chose this call (every agent host:
+                ``ask``, MCP, Semantic Kernel, Agent Framework). Then a path outside the
+                roots is refused, files the skill opens later are confined too, and a
+                write skill runs only if ``confirmed`` or the ``confirm`` callback
+                approves the call with its resolved arguments.
+            roots: The file roots of this call (a host's per-caller workspace);
+                default: the orchestrator's.
+            confirmed: The host already asked the user about this exact model-chosen
+                call (an MCP elicitation, an approval card) and the user said yes.
             **kwargs: Skill arguments.
 
         Returns:
             The skill's value plus every model call's decision and attempts.
+
+        Raises:
+            FileAccessError: A path outside the roots (model-chosen), or a secret-looking file.
+            NotConfirmedError: A model-chosen write nobody confirmed.
         """
         s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
-        confirm = self.confirm
-        values, files = bind_paths(
-            s,
-            values,
-            self.files,
-            model_chosen=False,
-            confirm=(lambda resolved: confirm(s, dict(resolved))) if confirm else None,
-        )
+        values, files = self._bind_files(s, values, chosen_by, roots or self.files, confirmed)
         level = self.sensitivity_of(sensitivity)
         scope = self.gateway.skill_scope(s.full_name, level)
         ctx = SkillContext(
@@ -315,6 +325,21 @@ class Orchestrator:
             exc.calls = [*ctx.calls, *(c for c in exc.calls if not any(c is m for m in ctx.calls))]
             raise
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
+
+    def _bind_files(
+        self, s: Skill, values: dict[str, Any], chosen_by: ChosenBy, roots: FileRoots, confirmed: bool
+    ) -> tuple[dict[str, Any], FileAccess]:
+        """Resolve path arguments under the policy of who chose the call (see :class:`FileRoots`)."""
+        confirm = self.confirm
+        if chosen_by == "caller":
+            ask = (lambda resolved: confirm(s, dict(resolved))) if confirm else None
+            return bind_paths(s, values, roots, model_chosen=False, confirm=ask)
+        if chosen_by != "model":
+            raise UserError(f"chosen_by must be 'caller' or 'model', got {chosen_by!r}")
+        values, files = bind_paths(s, values, roots, model_chosen=True, confirm=None)
+        if s.effects == "write" and not confirmed and not (confirm is not None and confirm(s, dict(values))):
+            raise NotConfirmedError(s.full_name)
+        return values, files
 
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any

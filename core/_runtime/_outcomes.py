@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .._errors import DualtrackError
+from .._errors import CheckFailedError
 
 __all__ = [
     "Check",
@@ -127,24 +127,3 @@ class CheckedAttempt:
         failed = self.failures
         verdict = "; ".join(o.describe() for o in failed) if failed else "passed"
         return f"{self.model or '?'}: {verdict}"
-
-
-class CheckFailedError(DualtrackError):
-    """No qualifying model produced a reply that passed the checks.
-
-    Attributes:
-        attempts: Every try, with the outcome of each check.
-    """
-
-    def __init__(self, attempts: list[CheckedAttempt] | tuple[CheckedAttempt, ...]) -> None:
-        self.attempts = tuple(attempts)
-        tried = " → ".join(a.describe() for a in self.attempts) or "no reply"
-        super().__init__(
-            f"no model produced a reply that passes the checks: {tried}. Keep the input unchanged, "
-            "use a fallback, or configure a stronger model for this skill's tags."
-        )
-
-    @property
-    def outcomes(self) -> list[CheckResult]:
-        """Every check outcome of every try, in order."""
-        return [o for a in self.attempts for o in a.outcomes]

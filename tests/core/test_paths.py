@@ -158,7 +158,8 @@ async def test_confirm_sees_the_resolved_output_of_a_model_chosen_write(
         work, "files-copy", {"source": "work/notes.txt", "output": "work/x/../up.txt"}, confirm=confirm
     )
     await ok.ask("copy it")
-    assert seen == [{"source": str(work / "notes.txt"), "output": str(work / "up.txt")}]
+    # the host sees the whole call it approves: resolved paths and every default that applies
+    assert seen == [{"source": str(work / "notes.txt"), "output": str(work / "up.txt"), "in_place": False}]
     assert (work / "up.txt").read_text() == "INSIDE"
 
 
