@@ -99,6 +99,10 @@ async def run(args: argparse.Namespace) -> int:
                     print("    " + value.summary.replace("\n", "\n    "))
                     if value.fallback_steps:
                         print(f"    quoted: {'; '.join(value.fallback_steps)}")
+                    for call in result.calls:
+                        for check in call.checks:
+                            if not check.passed:
+                                print(f"    rejected: {check.name}: {check.reason}")
                 totals.update(steps=steps, passed=passed, fell=fell)
     frac = totals["passed"] / max(1, totals["steps"])
     print(

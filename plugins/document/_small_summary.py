@@ -9,7 +9,7 @@ summarize one section of plain text in a sentence or two. So for such a model:
   and one instruction, "Summarize this section in 2 sentences.";
 * the reply is plain text: the plugin keeps its first complete sentences, then
   checks them (``usable``, :func:`~dualtrack.checks.degenerate` with echo of the
-  source, :func:`~dualtrack.checks.grounded`); a failed reply escalates to the
+  source, :func:`~dualtrack.checks.grounded`, :func:`no_invented_facts`); a failed reply escalates to the
   next qualifying model or falls back to sentences quoted from the section;
 * the plugin cites each sentence with the blocks it overlaps most
   (:mod:`._cite`), and the sections' sentences, in order, are the summary: there
@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dualtrack import SkillContext
-from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, grounded, named
+from dualtrack import CheckedReply, SkillContext
+from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, facts_of, grounded, named
 
 from ._chunks import Chunk, chunk_blocks, gather_bounded
 from ._cite import cite_sentences, plain_lines, sentences
@@ -30,13 +30,14 @@ from ._prompts import SMALL_SYSTEM, small_summary_prompt
 from ._quality import clean_summary, extractive_summary
 from ._reader import Block
 
-__all__ = ["SMALL_CHUNK_TOKENS", "SmallSummary", "first_sentences", "summarize_small"]
+__all__ = ["SMALL_CHUNK_TOKENS", "SmallSummary", "first_sentences", "no_invented_facts", "summarize_small"]
 
 SMALL_CHUNK_TOKENS = 320
 """Document tokens per call for a small model: about one section of a business document."""
 SMALL_REPLY_TOKENS = 100
 """Reply budget: two sentences and room to finish the second."""
 SMALL_TEMPERATURE = 0.2
+RETRY_TEMPERATURE = 0.5
 _PREAMBLE = re.compile(
     r"^\s*(?:(?:here is|here's|sure[,!.]?|okay[,!.]?)[^.:\n]*:|(?:in summary|(?:section )?summary)\s*:)\s*",
     re.I,
@@ -65,6 +66,37 @@ def first_sentences(count: int) -> Check:
                 name="sentences", passed=False, reason="no complete sentence (the reply was cut off)"
             )
         return CheckResult(name="sentences", passed=True, value=" ".join(kept))
+
+    return check
+
+
+def no_invented_facts() -> Check:
+    """A check that every number, date and name in the reply occurs in ``context.source``.
+
+    The reverse of :func:`~dualtrack.checks.preserved_facts`: a summary may leave
+    facts out, but a small model also makes them up ("a 1.2% increase"), which
+    lexical grounding does not see. Numbers compare by their digits, names
+    case-insensitively. Reported as ``invented-facts``.
+    """
+
+    @named("invented-facts")
+    def check(reply: str, context: CheckContext) -> CheckResult:
+        source = context.source
+        digits = {re.sub(r"\D", "", n).lstrip("0") for n in re.findall(r"\d[\d,.]*", source)}
+        lower = source.lower()
+        found = facts_of(reply)
+        invented = [
+            n for n in found["numbers"] + found["dates"] if re.sub(r"\D", "", n).lstrip("0") not in digits
+        ]
+        invented += [
+            name
+            for name in found["names"]
+            if re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lower) is None
+        ]
+        if invented:
+            shown = ", ".join(repr(f) for f in invented[:4])
+            return CheckResult(name="invented-facts", passed=False, reason=f"not in the source: {shown}")
+        return CheckResult(name="invented-facts", passed=True)
 
     return check
 
@@ -104,16 +136,7 @@ async def summarize_small(
     async def one(i: int, chunk: Chunk) -> list[str]:
         nonlocal done
         label = f"part {i + 1} of {len(chunks)}" + (f" ('{chunk.heading}')" if chunk.heading else "")
-        checked = await ctx.generate_checked(
-            small_summary_prompt(_section_text(chunk), count),
-            checks=[first_sentences(count), _usable(chunk.text), degenerate(echo_source=True), grounded()],
-            source=chunk.text,
-            feedback=False,
-            fallback=None,
-            system=SMALL_SYSTEM,
-            max_tokens=SMALL_REPLY_TOKENS,
-            temperature=SMALL_TEMPERATURE,
-        )
+        checked = await _summarize_section(ctx, chunk, count)
         done += 1
         if checked.fell_back:
             fell_back.append(label)
@@ -133,6 +156,39 @@ async def summarize_small(
     else:
         text = "\n\n".join(" ".join(part) for part in parts)
     return SmallSummary(text, len(chunks), sorted(fell_back, key=lambda s: int(s.split()[1])))
+
+
+async def _summarize_section(ctx: SkillContext, chunk: Chunk, count: int) -> CheckedReply:
+    """Two fresh tries (a small model cannot use a critique of its reply), then escalation.
+
+    The first try asks for ``count`` sentences and stays on the first model; the
+    second asks for one sentence, and a reply failing it escalates to the next
+    qualifying model (if any) before falling back.
+    """
+    text = _section_text(chunk)
+    checked: CheckedReply | None = None
+    for sentences_wanted, temperature, models in ((count, SMALL_TEMPERATURE, 1), (1, RETRY_TEMPERATURE, 2)):
+        checked = await ctx.generate_checked(
+            small_summary_prompt(text, sentences_wanted),
+            checks=[
+                first_sentences(sentences_wanted),
+                _usable(chunk.text),
+                degenerate(echo_source=True),
+                grounded(),
+                no_invented_facts(),
+            ],
+            source=chunk.text,
+            feedback=False,
+            max_models=models,
+            fallback=None,
+            system=SMALL_SYSTEM,
+            max_tokens=SMALL_REPLY_TOKENS,
+            temperature=temperature,
+        )
+        if not checked.fell_back:
+            break
+    assert checked is not None
+    return checked
 
 
 def _usable(source: str) -> Check:
