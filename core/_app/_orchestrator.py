@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +34,7 @@ from ._paths import FileAccess, FileRoots, bind_paths
 __all__ = ["Orchestrator"]
 
 _log = logging.getLogger("dualtrack")
-ConfirmCallback = Callable[[Skill, dict[str, Any]], bool]
+ConfirmCallback = Callable[[Skill, dict[str, Any]], bool | Awaitable[bool]]
 ChosenBy = Literal["caller", "model"]
 
 
@@ -51,7 +51,8 @@ class Orchestrator:
         default_sensitivity: Sensitivity of a call when nobody says otherwise.
         ledger: Where usage is recorded (in memory unless configured).
         on_progress: Default progress callback for skill calls.
-        confirm: Asked before a model-chosen call to a skill with ``effects="write"``;
+        confirm: Asked before a model-chosen call to a skill with ``effects="write"``
+            (it may be async: an HTTP host awaits its client's answer);
             without it such calls are refused.
         budgets: Daily USD and token limits, global and per skill or plugin.
         tracer: An OpenTelemetry tracer for spans; ``None`` uses the global
@@ -302,7 +303,9 @@ class Orchestrator:
         """
         s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
-        values, files = self._bind_files(s, values, chosen_by, roots or self.files, confirmed)
+        values, files = self._bind_files(s, values, chosen_by, roots or self.files)
+        if chosen_by == "model" and s.effects == "write" and not confirmed:
+            await self._confirm_write(s, values)
         level = self.sensitivity_of(sensitivity)
         scope = self.gateway.skill_scope(s.full_name, level)
         ctx = SkillContext(
@@ -327,19 +330,24 @@ class Orchestrator:
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 
     def _bind_files(
-        self, s: Skill, values: dict[str, Any], chosen_by: ChosenBy, roots: FileRoots, confirmed: bool
+        self, s: Skill, values: dict[str, Any], chosen_by: ChosenBy, roots: FileRoots
     ) -> tuple[dict[str, Any], FileAccess]:
         """Resolve path arguments under the policy of who chose the call (see :class:`FileRoots`)."""
         confirm = self.confirm
         if chosen_by == "caller":
-            ask = (lambda resolved: confirm(s, dict(resolved))) if confirm else None
+            ask = (lambda resolved: _sync_answer(confirm(s, dict(resolved)))) if confirm else None
             return bind_paths(s, values, roots, model_chosen=False, confirm=ask)
         if chosen_by != "model":
             raise UserError(f"chosen_by must be 'caller' or 'model', got {chosen_by!r}")
-        values, files = bind_paths(s, values, roots, model_chosen=True, confirm=None)
-        if s.effects == "write" and not confirmed and not (confirm is not None and confirm(s, dict(values))):
+        return bind_paths(s, values, roots, model_chosen=True, confirm=None)
+
+    async def _confirm_write(self, s: Skill, values: dict[str, Any]) -> None:
+        """Ask ``confirm`` (awaiting an async one) about a model-chosen write; refuse without a yes."""
+        answer = self.confirm(s, dict(values)) if self.confirm is not None else False
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if not answer:
             raise NotConfirmedError(s.full_name)
-        return values, files
 
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
@@ -440,3 +448,13 @@ class Orchestrator:
 
     def __repr__(self) -> str:
         return f"Orchestrator(models={list(self.models)}, plugins={[p.name for p in self.registry]})"
+
+
+def _sync_answer(answer: bool | Awaitable[bool]) -> bool:
+    """A synchronous yes/no; an async ``confirm`` cannot approve paths outside the roots (declined)."""
+    if inspect.isawaitable(answer):
+        close = getattr(answer, "close", None)
+        if close is not None:
+            close()  # never awaited: no "coroutine was never awaited" warning
+        return False
+    return bool(answer)
