@@ -5,7 +5,12 @@ When no model with the ``tools`` tag qualifies (the embedded model alone, say),
 request, in three calls, each one task:
 
 1. **choose**: JSON ``{"skill": <one of the skill names, or "none">}`` (a JSON Schema
-   with an enum of the names, which a connector with grammars enforces);
+   with an enum of the names, which a connector with grammars enforces). The skills
+   are listed most relevant first by the words they share with the request
+   (:func:`rank_skills`). A model of prompt profile ``small`` is offered only the
+   shortlist that shares the most words (at most :data:`SHORTLIST`): measured on
+   the embedded 135M model, it picks the same name among several whatever the
+   request, but it can tell a fitting skill from ``none`` and fill its arguments;
 2. **arguments**: JSON valid for the chosen skill's own parameter schema;
 3. **answer**: the request and the skill's outcome (as a data block); when no reply
    passes the degenerate check, the outcome itself is the answer.
@@ -19,9 +24,11 @@ call routes, and a failure reaches the model only as its data-free summary.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .._model._cards import PromptProfile
 from .._model._messages import Message
 from .._plugins._checks import degenerate
 from .._plugins._prompting import data_block
@@ -30,11 +37,14 @@ from .._plugins._skills import Skill
 if TYPE_CHECKING:
     from ._context import SkillContext
 
-__all__ = ["NO_SKILL", "choice_schema", "run_offline"]
+__all__ = ["NO_SKILL", "SHORTLIST", "choice_schema", "rank_skills", "run_offline", "shortlist"]
 
 NO_SKILL = "none"
 """The choice that answers without running a skill."""
+SHORTLIST = 5
+"""Most skills offered to a small model in one choice."""
 _DESCRIPTION_CHARS = 160
+_COMMON = frozenset("the and for from with that this what which into about your you are was were".split())
 _OUTCOME_CHARS = 6000
 RunTool = Callable[[str, str], Awaitable[str]]
 """Runs one model-chosen skill (name, JSON arguments) and returns its outcome text."""
@@ -43,6 +53,42 @@ RunTool = Callable[[str, str], Awaitable[str]]
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:_DESCRIPTION_CHARS]
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z]{3,}", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower().replace("_", " "))
+    return {w[:5] for w in words if w not in _COMMON}
+
+
+def rank_skills(prompt: str, skills: list[Skill]) -> list[tuple[int, Skill]]:
+    """``skills`` ordered by the words (compared by their first five letters) they share with ``prompt``.
+
+    A skill's words are those of its name, description and parameters. Ties keep
+    the registry's order.
+
+    Returns:
+        ``(shared words, skill)`` pairs, most shared first.
+    """
+    wanted = _stems(prompt)
+
+    def words(s: Skill) -> set[str]:
+        params = s.parameters_schema().get("properties", {})
+        about = " ".join(f"{k} {v.get('description', '')}" for k, v in params.items() if isinstance(v, dict))
+        return _stems(f"{s.full_name} {s.description} {about}")
+
+    scored = [(len(wanted & words(s)), i, s) for i, s in enumerate(skills)]
+    return [(n, s) for n, _, s in sorted(scored, key=lambda t: (-t[0], t[1]))]
+
+
+def shortlist(ranked: list[tuple[int, Skill]]) -> list[Skill]:
+    """The skills sharing at least half as many words with the request as the best one (at most five).
+
+    Every skill (ranked) when none shares a word with it.
+    """
+    best = ranked[0][0] if ranked else 0
+    if best == 0:
+        return [s for _, s in ranked]
+    return [s for n, s in ranked if n * 2 >= best][:SHORTLIST]
 
 
 def choice_schema(skills: list[Skill]) -> dict[str, Any]:
@@ -102,6 +148,9 @@ async def run_offline(
     Returns:
         The answer text.
     """
+    ranked = rank_skills(prompt, skills)
+    small = ctx.prompt_profile(json=True) is PromptProfile.SMALL
+    skills = shortlist(ranked) if small else [s for _, s in ranked]
     by_name = {s.full_name: s for s in skills}
     chosen = await ctx.generate_checked(
         [Message.system(system), Message.user(_choice_prompt(prompt, skills))],
