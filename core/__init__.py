@@ -27,6 +27,10 @@ from ._errors import (
     ContextLengthError,
     DualtrackError,
     FileAccessError,
+    FileChangedError,
+    FileLockedError,
+    FileReferenceError,
+    FileSourceError,
     InputFileError,
     MalformedResponseError,
     MissingDependencyError,
@@ -43,11 +47,13 @@ from ._errors import (
 from ._model._sensitivity import Sensitivity
 
 if TYPE_CHECKING:
+    from ._app._ask import host_skill
     from ._app._checked import CheckedReply
     from ._app._config import Config, load_config
     from ._app._context import SkillContext, estimate_tokens
     from ._app._orchestrator import Orchestrator
-    from ._app._paths import FileRoots, InputPath, OutputPath, PathRole
+    from ._app._paths import FileRoots, InputPath, OutputPath, PathRole, path_parameters
+    from ._app._sources import FetchedFile, FileSource
     from ._eval._evaluate import evaluate
     from ._eval._report import EvalReport
     from ._eval._workload import Workload, WorkloadRow, load_workload
@@ -102,8 +108,14 @@ __all__ = [
     "ContextLengthError",
     "DualtrackError",
     "EvalReport",
+    "FetchedFile",
     "FileAccessError",
+    "FileChangedError",
+    "FileLockedError",
+    "FileReferenceError",
     "FileRoots",
+    "FileSource",
+    "FileSourceError",
     "InputFileError",
     "InputPath",
     "LabelPolicy",
@@ -160,9 +172,11 @@ __all__ = [
     "data_block",
     "estimate_tokens",
     "evaluate",
+    "host_skill",
     "inspect_package",
     "load_config",
     "load_workload",
+    "path_parameters",
     "plugin",
     "read_sensitivity_label",
     "skill",
@@ -198,6 +212,8 @@ _LAZY: dict[str, str] = {
     "Orchestrator": "_app._orchestrator",
     "Outcome": "_runtime._execution",
     "FileRoots": "_app._paths",
+    "FetchedFile": "_app._sources",
+    "FileSource": "_app._sources",
     "InputPath": "_app._paths",
     "OutputPath": "_app._paths",
     "PathRole": "_app._paths",
@@ -231,9 +247,11 @@ _LAZY: dict[str, str] = {
     "data_block": "_plugins._prompting",
     "estimate_tokens": "_app._context",
     "evaluate": "_eval._evaluate",
+    "host_skill": "_app._ask",
     "inspect_package": "_office._package",
     "load_config": "_app._config",
     "load_workload": "_eval._workload",
+    "path_parameters": "_app._paths",
     "plugin": "_plugins._registry",
     "read_sensitivity_label": "_office._labels",
     "skill": "_plugins._skills",

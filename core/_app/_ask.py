@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -50,13 +51,26 @@ class _NoParams(BaseModel):
     """The free-form host request has no schema of its own."""
 
 
-def host_skill(name: str) -> Skill:
-    """A stand-in skill for model calls a host makes outside any plugin."""
+def host_skill(name: str, *, requires: Iterable[str] = ("chat",)) -> Skill:
+    """A stand-in skill for model calls a host makes outside any plugin.
+
+    Give it to a :class:`~dualtrack.SkillContext` so a host's own model calls (an agent
+    framework's chat turns, say) are routed, traced and recorded like a skill's.
+
+    Args:
+        name: ``plugin.skill`` as the ledger and spans should show it (``"sk.chat"``);
+            a bare name is filed under ``host`` (``"ask"`` → ``host.ask``).
+        requires: Capability tags every model call of it requires.
+
+    Returns:
+        A read-only skill with no parameters; calling it directly does nothing.
+    """
+    plugin, _, short = name.rpartition(".")
     return Skill(
-        plugin="host",
-        name=name,
+        plugin=plugin or "host",
+        name=short,
         description="free-form request from the host application",
-        requires=frozenset({"chat"}),
+        requires=frozenset([requires] if isinstance(requires, str) else requires),
         prefers=frozenset(),
         effects="read",
         func=lambda: None,

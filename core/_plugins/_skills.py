@@ -10,7 +10,8 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
@@ -105,6 +106,7 @@ class Skill:
         params: The pydantic model of the parameters (no ``ctx``).
         ctx_param: The name of the injected context parameter, if any.
         is_async: Whether the skill is a coroutine function.
+        returns: The JSON Schema of the return value (see :meth:`output_schema`).
     """
 
     plugin: str
@@ -117,6 +119,7 @@ class Skill:
     params: type[BaseModel]
     ctx_param: str | None
     is_async: bool = False
+    returns: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def full_name(self) -> str:
@@ -133,6 +136,15 @@ class Skill:
         schema = self.params.model_json_schema()
         schema["title"] = self.full_name
         return schema
+
+    def output_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema (serialization mode) of what the skill returns, computed at registration.
+
+        ``None`` when the return annotation says nothing a schema adds: none at all,
+        ``None``, ``Any`` or plain ``str`` text, or a type pydantic cannot describe.
+        MCP offers the schema of an object as a tool's ``outputSchema``.
+        """
+        return deepcopy(self.returns) if self.returns is not None else None
 
     def openai_tool(self) -> dict[str, Any]:
         """The OpenAI Chat Completions tool definition."""
@@ -257,7 +269,19 @@ def build_skill(plugin: str, attr: str, func: Callable[..., Any], problems: list
         params=params,
         ctx_param=ctx_param,
         is_async=inspect.iscoroutinefunction(func),
+        returns=_return_schema(hints.get("return", inspect.Parameter.empty)),
     )
+
+
+def _return_schema(ann: Any) -> dict[str, Any] | None:
+    """The JSON Schema of a return annotation, or ``None`` where it adds nothing."""
+    if ann in (inspect.Parameter.empty, None, type(None), Any, str):
+        return None
+    try:
+        schema: dict[str, Any] = TypeAdapter(ann).json_schema(mode="serialization")
+    except Exception:  # noqa: BLE001 - pydantic raises several kinds for unsupported types
+        return None
+    return schema
 
 
 def _has_field_description(ann: Any) -> bool:

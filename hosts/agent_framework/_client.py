@@ -28,32 +28,13 @@ from agent_framework import (
     FunctionTool,
     Message,
 )
-from pydantic import BaseModel
 
 import dualtrack
-from dualtrack import Orchestrator, Sensitivity, Skill, SkillContext, ToolCall
+from dualtrack import Orchestrator, Sensitivity, SkillContext, ToolCall, host_skill
 
-from ..semantic_kernel._levels import SENSITIVITY_KEY
+from .._shared import SENSITIVITY_KEY
 
 __all__ = ["DualtrackChatClient", "conversation_sensitivity", "to_messages"]
-
-
-class _NoParams(BaseModel):
-    """A host call has no schema of its own."""
-
-
-def _host_skill(requires: frozenset[str]) -> Skill:
-    return Skill(
-        plugin="agents",
-        name="chat",
-        description="an Agent Framework chat call routed by dualtrack",
-        requires=requires,
-        prefers=frozenset(),
-        effects="read",
-        func=lambda: None,
-        params=_NoParams,
-        ctx_param=None,
-    )
 
 
 class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
@@ -127,7 +108,8 @@ class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         level = conversation_sensitivity(
             messages, self.orchestrator.sensitivity_of(meta.get("dualtrack_sensitivity"))
         )
-        ctx = SkillContext(self.orchestrator, _host_skill(self.requires), max(level, self.floor))
+        chat = host_skill("agents.chat", requires=self.requires)
+        ctx = SkillContext(self.orchestrator, chat, max(level, self.floor))
         history = to_messages(messages, opts.get("instructions"))
         done = await ctx.generate(
             history,

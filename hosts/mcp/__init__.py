@@ -22,6 +22,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a slim install
     raise MissingDependencyError("the MCP host", "mcp", "pip install 'dualtrack[mcp]'") from exc
 
+from ._ceiling import CeilingError
 from ._cli import run_cli
 from ._client_config import McpServerConfig, parse_servers
 from ._client_plugin import (
@@ -32,7 +33,6 @@ from ._client_plugin import (
     config_plugins,
     mcp_plugin,
 )
-from ._guards import CeilingError
 from ._http import McpHttp, serve_http
 from ._server import McpServer, WriteRefusedError
 

@@ -1,11 +1,13 @@
 """The MCP server: every skill of an orchestrator as an MCP tool.
 
 Built on ``mcp.server.lowlevel.Server`` so each tool carries its skill's own JSON
-Schemas. A tool call runs :meth:`Orchestrator.invoke` with everything that makes a
-skill dualtrack's: routing by tags and sensitivity, the usage ledger, progress
+Schemas. A tool call is a call a model chose: it runs
+``Orchestrator.invoke(..., chosen_by="model")`` with everything that makes a skill
+dualtrack's: routing by tags and sensitivity, the usage ledger, progress
 (``ctx.progress`` becomes ``notifications/progress``), cancellation (a client's
-``notifications/cancelled`` cancels the skill and its model calls), confirmation
-of writes (elicitation, or ``allow_writes``), file roots and a sensitivity ceiling.
+``notifications/cancelled`` cancels the skill and its model calls), the orchestrator's
+file roots, confirmation of writes (elicitation, ``allow_writes``, or the orchestrator's
+``confirm``) and the server's sensitivity ceiling.
 Every failure comes back as a tool result with ``isError`` and one line of text;
 nothing a tool does ends the session.
 """
@@ -24,9 +26,9 @@ from mcp.server.models import InitializationOptions
 from mcp.server.session import ServerSession
 
 import dualtrack
-from dualtrack import DualtrackError, Orchestrator, Sensitivity, Skill, SkillResult, UserError
+from dualtrack import DualtrackError, NotConfirmedError, Orchestrator, Sensitivity, Skill, SkillResult
 
-from ._guards import CeilingError, check_paths
+from ._ceiling import CeilingError, check_input_labels
 from ._progress import ProgressRelay
 from ._tools import ToolSpec, tool_specs
 
@@ -51,10 +53,18 @@ _INSTRUCTIONS = (
 )
 
 
-class WriteRefusedError(UserError):
-    """A write skill was not confirmed, so nothing was changed."""
+class WriteRefusedError(NotConfirmedError):
+    """A write skill was not confirmed, so nothing was changed.
+
+    Attributes:
+        skill: The skill's full name.
+    """
 
     model_summary = "the user did not confirm this change; nothing was written"
+
+    def __init__(self, skill: str, message: str) -> None:
+        super().__init__(skill)
+        self.args = (message,)
 
 
 class McpServer:
@@ -149,14 +159,33 @@ class McpServer:
         Raises:
             DualtrackError: Any refusal or failure, typed.
         """
-        values = skill.bind_arguments(dict(arguments))
-        values = check_paths(self.orc, skill, values, self.ceiling)
-        if skill.effects == "write":
-            await self._confirm_write(skill, arguments, session, request_id)
+        values = skill.bind_arguments(dict(arguments))  # a bad call is refused before anyone is asked
+        if self.ceiling is not None:
+            check_input_labels(self.orc, skill, values, self.ceiling)
+        confirmed = skill.effects == "write" and await self._confirm_write(
+            skill, arguments, session, request_id
+        )
         level = self.orc.default_sensitivity
         if self.ceiling is not None:
             level = min(level, self.ceiling)
-        result = await self.orc.invoke(skill.full_name, values, sensitivity=level, on_progress=on_progress)
+        try:
+            result = await self.orc.invoke(
+                skill.full_name,
+                values,
+                sensitivity=level,
+                on_progress=on_progress,
+                chosen_by="model",
+                confirmed=confirmed,
+            )
+        except NotConfirmedError as exc:  # nobody could ask the user, and orc.confirm did not approve
+            if isinstance(exc, WriteRefusedError):
+                raise
+            raise WriteRefusedError(
+                skill.full_name,
+                f"{skill.full_name} changes files and this client cannot ask the user to confirm; "
+                "nothing was written. Use a client that supports elicitation, or start the server "
+                "with --allow-writes",
+            ) from exc
         if self.ceiling is not None and result.sensitivity is not None and result.sensitivity > self.ceiling:
             raise CeilingError(skill.full_name, Sensitivity.parse(result.sensitivity), self.ceiling)
         return result
@@ -167,15 +196,13 @@ class McpServer:
         arguments: dict[str, Any],
         session: ServerSession | None,
         request_id: types.RequestId | None,
-    ) -> None:
+    ) -> bool:
+        """Whether the user (or ``allow_writes``) confirmed the call; a decline raises.
+
+        Returns ``False`` when nobody can be asked: the orchestrator's rule then decides.
+        """
         if session is None or not _can_elicit(session):
-            if self.allow_writes:
-                return
-            raise WriteRefusedError(
-                f"{skill.full_name} changes files and this client cannot ask the user to confirm; "
-                "nothing was written. Use a client that supports elicitation, or start the server "
-                "with --allow-writes"
-            )
+            return self.allow_writes
         shown = json.dumps(arguments, ensure_ascii=False)[:2000]
         message = f"Allow {skill.full_name} to change files?\n{skill.description}\nArguments: {shown}"
         try:
@@ -183,20 +210,24 @@ class McpServer:
                 answer = await session.elicit_form(message, _CONFIRM_SCHEMA, related_request_id=request_id)
         except TimeoutError:
             raise WriteRefusedError(
+                skill.full_name,
                 f"{skill.full_name}: no answer to the confirmation within {self.confirm_timeout:g} s; "
-                "nothing was written"
+                "nothing was written",
             ) from None
         except anyio.get_cancelled_exc_class():
             raise
         except Exception as exc:  # noqa: BLE001 - the client failed the request: not confirmed
             raise WriteRefusedError(
+                skill.full_name,
                 f"{skill.full_name}: the client could not ask the user ({type(exc).__name__}); "
-                "nothing was written"
+                "nothing was written",
             ) from None
         if answer.action != "accept" or not (answer.content or {}).get("confirm"):
             raise WriteRefusedError(
-                f"{skill.full_name}: the user did not confirm the change; nothing was written"
+                skill.full_name,
+                f"{skill.full_name}: the user did not confirm the change; nothing was written",
             )
+        return True
 
     def _error(self, exc: DualtrackError) -> types.CallToolResult:
         level = Sensitivity.parse(exc.sensitivity) if exc.sensitivity else None

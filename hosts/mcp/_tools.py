@@ -10,7 +10,6 @@ skill's effects (``readOnlyHint`` for reads, ``destructiveHint`` for writes).
 from __future__ import annotations
 
 import json
-import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,24 +27,31 @@ class ToolSpec:
 
     Attributes:
         skill: The skill.
-        tool: The MCP tool definition.
-        output: Serialises the skill's value to the structured content, when the
-            tool has an output schema.
+        tool: The MCP tool definition; its ``outputSchema`` is the skill's
+            :meth:`~dualtrack.Skill.output_schema` when that describes a JSON object.
     """
 
     skill: Skill
     tool: types.Tool
-    output: TypeAdapter[Any] | None
 
     def result(self, value: Any) -> types.CallToolResult:
         """The tool result of a skill's value: structured content where there is a schema."""
-        if self.output is not None:
-            structured = self.output.dump_python(value, mode="json")
-            text = json.dumps(structured, ensure_ascii=False, indent=2)
-            return types.CallToolResult(
-                content=[types.TextContent(type="text", text=text)], structuredContent=structured
-            )
+        if self.tool.outputSchema is not None:
+            structured = _json(value)
+            if isinstance(structured, dict):
+                text = json.dumps(structured, ensure_ascii=False, indent=2)
+                return types.CallToolResult(
+                    content=[types.TextContent(type="text", text=text)], structuredContent=structured
+                )
         return types.CallToolResult(content=[types.TextContent(type="text", text=_text(value))])
+
+
+def _json(value: Any) -> Any:
+    """The value as JSON data (pydantic models, dataclasses, TypedDicts ...), or ``None``."""
+    try:
+        return TypeAdapter(type(value)).dump_python(value, mode="json")
+    except Exception:  # noqa: BLE001 - a value pydantic cannot serialise has no structured form
+        return None
 
 
 def _text(value: Any) -> str:
@@ -53,31 +59,16 @@ def _text(value: Any) -> str:
         return value
     if hasattr(value, "model_dump_json"):
         return str(value.model_dump_json(indent=2))
-    try:
-        return json.dumps(
-            TypeAdapter(type(value)).dump_python(value, mode="json"), ensure_ascii=False, indent=2
-        )
-    except Exception:  # noqa: BLE001 - a value pydantic cannot serialise is shown as text
+    data = _json(value)
+    if data is None and value is not None:
         return str(value)
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _output(skill: Skill) -> tuple[dict[str, Any] | None, TypeAdapter[Any] | None]:
-    """The output schema and serialiser of a skill whose return type is a JSON object."""
-    try:
-        hints = typing.get_type_hints(skill.func)
-    except Exception:  # noqa: BLE001 - unresolvable annotations just mean no output schema
-        return None, None
-    ret = hints.get("return")
-    if ret is None or ret is Any:
-        return None, None
-    try:
-        adapter: TypeAdapter[Any] = TypeAdapter(ret)
-        schema = adapter.json_schema(mode="serialization")
-    except Exception:  # noqa: BLE001 - pydantic raises several kinds for unsupported types
-        return None, None
-    if schema.get("type") != "object":
-        return None, None
-    return schema, adapter
+def _output_schema(skill: Skill) -> dict[str, Any] | None:
+    """The skill's output schema when it is a JSON object (MCP allows no other kind)."""
+    schema = skill.output_schema()
+    return schema if schema is not None and schema.get("type") == "object" else None
 
 
 def _description(skill: Skill, plugin_description: str) -> str:
@@ -106,14 +97,13 @@ def tool_specs(orc: Orchestrator) -> dict[str, ToolSpec]:
     plugins = {p.name: p.description for p in orc.registry}
     specs: dict[str, ToolSpec] = {}
     for skill in orc.registry.skills():
-        out_schema, adapter = _output(skill)
         write = skill.effects == "write"
         tool = types.Tool(
             name=skill.tool_name,
             title=skill.full_name,
             description=_description(skill, plugins.get(skill.plugin, "")),
             inputSchema=skill.parameters_schema(),
-            outputSchema=out_schema,
+            outputSchema=_output_schema(skill),
             annotations=types.ToolAnnotations(
                 title=skill.full_name,
                 readOnlyHint=not write,
@@ -121,5 +111,5 @@ def tool_specs(orc: Orchestrator) -> dict[str, ToolSpec]:
                 idempotentHint=False if write else None,
             ),
         )
-        specs[tool.name] = ToolSpec(skill=skill, tool=tool, output=adapter)
+        specs[tool.name] = ToolSpec(skill=skill, tool=tool)
     return specs

@@ -19,7 +19,7 @@ import json
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
 from semantic_kernel.connectors.ai.completion_usage import CompletionUsage
 from semantic_kernel.connectors.ai.function_calling_utils import (
@@ -38,29 +38,11 @@ from semantic_kernel.contents import (
 )
 from semantic_kernel.contents.utils.finish_reason import FinishReason
 
-from dualtrack import Completion, Message, Orchestrator, Sensitivity, Skill, SkillContext, ToolCall
+from dualtrack import Completion, Message, Orchestrator, Sensitivity, SkillContext, ToolCall, host_skill
 
 from ._levels import SENSITIVITY_KEY, history_sensitivity
 
 __all__ = ["DualtrackChatCompletion", "DualtrackExecutionSettings", "to_messages"]
-
-
-class _NoParams(BaseModel):
-    """A host call has no schema of its own."""
-
-
-def _host_skill(requires: frozenset[str]) -> Skill:
-    return Skill(
-        plugin="sk",
-        name="chat",
-        description="a Semantic Kernel chat call routed by dualtrack",
-        requires=requires,
-        prefers=frozenset(),
-        effects="read",
-        func=lambda: None,
-        params=_NoParams,
-        ctx_param=None,
-    )
 
 
 class DualtrackExecutionSettings(PromptExecutionSettings):
@@ -202,7 +184,7 @@ class DualtrackChatCompletion(ChatCompletionClientBase):
             orc.sensitivity_of(self.floor) if self.floor else Sensitivity.PUBLIC,
         )
         level = history_sensitivity(chat_history.messages, floor)
-        ctx = SkillContext(orc, _host_skill(frozenset(requires)), level)
+        ctx = SkillContext(orc, host_skill("sk.chat", requires=requires), level)
         done = await ctx.generate(
             to_messages(chat_history),
             prefers=[*s.prefers, *extra.get("prefers", ())],

@@ -7,15 +7,17 @@ validates; invoking it runs the skill through :meth:`dualtrack.Orchestrator.invo
 
 Two filters keep dualtrack's rules on the model-chosen path:
 
-- an *auto function invocation* filter marks a call as chosen by a model (so path
-  arguments must lie inside the roots and errors reach the model data-free), and
-  withholds a result labelled above the clearance of a driving chat service that is
-  not dualtrack-routed;
-- a *function invocation* filter asks the host's ``confirm`` before a model-chosen
-  write skill runs; without a ``confirm`` (or when it declines) the call is refused.
+- an *auto function invocation* filter marks a call as chosen by a model, so it runs
+  as ``orc.invoke(..., chosen_by="model")``: path arguments must lie inside the roots,
+  a write needs confirmation, and errors reach the model data-free. It also withholds
+  a result labelled above the clearance of a driving chat service that is not
+  dualtrack-routed;
+- a *function invocation* filter asks the kernel's own ``confirm`` (which may be async)
+  before a model-chosen write skill runs. Without one, the orchestrator's ``confirm``
+  decides, with the resolved arguments; with neither, the write is refused.
 
-A skill function run without the filters (someone registered the plugin alone)
-refuses model-chosen writes, since nothing confirmed them.
+A skill function run without the filters (someone registered the plugin alone) is a
+call the host made, and runs as ``orc.invoke`` does.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from semantic_kernel.functions import (
 
 from dualtrack import Orchestrator, Sensitivity, Skill, UserError
 
-from ._calls import call_skill, inline_refs
+from .._shared import inline_refs, not_confirmed, run_model_chosen
 from ._levels import SENSITIVITY_KEY, history_sensitivity
 
 __all__ = ["ConfirmCallback", "SkillFunction", "add_to_kernel", "kernel_plugin"]
@@ -48,7 +50,8 @@ ConfirmCallback = Callable[[Skill, dict[str, Any]], "bool | Awaitable[bool]"]
 """Asked before a model-chosen write skill runs: ``(skill, arguments) -> bool`` (may be async)."""
 
 _CHOSEN: ContextVar[AutoFunctionInvocationContext | None] = ContextVar("dualtrack_sk_chosen", default=None)
-_CONFIRMED: ContextVar[str | None] = ContextVar("dualtrack_sk_confirmed", default=None)
+# the kernel's own confirm answered for this skill: (full name, approved)
+_ANSWERED: ContextVar[tuple[str, bool] | None] = ContextVar("dualtrack_sk_answered", default=None)
 
 
 class SkillFunction(KernelFunction):
@@ -106,17 +109,22 @@ class SkillFunction(KernelFunction):
             chosen.chat_history.messages if chosen.chat_history else (),
             self.orchestrator.sensitivity_of(getattr(chosen.execution_settings, "sensitivity", None)),
         )
-        if skill.effects == "write" and _CONFIRMED.get() != skill.full_name:
-            text = (
-                f"error: {skill.full_name} changes files and was not confirmed by the user; "
-                "tell the user what you would change instead"
+        answered = _ANSWERED.get()
+        if answered == (skill.full_name, False):  # the kernel's confirm declined: never ask anyone else
+            outcome = not_confirmed(skill.full_name, level)
+        else:
+            outcome = await run_model_chosen(
+                self.orchestrator,
+                skill.full_name,
+                args,
+                sensitivity=level,
+                confirmed=answered == (skill.full_name, True),
             )
-            context.result = FunctionResult(
-                function=self.metadata, value=text, metadata={SENSITIVITY_KEY: level.value}
-            )
-            return
-        outcome = await call_skill(self.orchestrator, skill.full_name, args, sensitivity=level)
-        meta = {SENSITIVITY_KEY: outcome.sensitivity.value, "dualtrack.result": outcome.result}
+        meta = {
+            SENSITIVITY_KEY: outcome.sensitivity.value,
+            "dualtrack.result": outcome.result,
+            "dualtrack.calls": list(outcome.calls),
+        }
         if outcome.error is not None:
             meta["dualtrack.error"] = outcome.error
         context.result = FunctionResult(function=self.metadata, value=outcome.text, metadata=meta)
@@ -155,7 +163,8 @@ def add_to_kernel(
         kernel: The Semantic Kernel.
         orc: The orchestrator whose skills run.
         plugins: Plugin names; ``None`` adds every registered plugin.
-        confirm: Asked before a model-chosen write skill runs; ``None`` uses
+        confirm: Asked before a model-chosen write skill runs (may be async); when it
+            declines, the call is refused. ``None`` leaves the decision to
             ``orc.confirm``; with neither, model-chosen writes are refused.
         clearance: The highest sensitivity a chat service of the kernel that is not
             :class:`~dualtrack.hosts.semantic_kernel.DualtrackChatCompletion` may read
@@ -167,7 +176,6 @@ def add_to_kernel(
     names = [p.name for p in orc.registry] if plugins is None else list(plugins)
     added = [kernel.add_plugin(kernel_plugin(orc, name)) for name in names]
     ceiling = Sensitivity.parse(clearance)
-    decide = confirm or orc.confirm
 
     async def mark_model_chosen(context: AutoFunctionInvocationContext, next: Any) -> None:
         token = _CHOSEN.set(context)
@@ -180,20 +188,19 @@ def add_to_kernel(
 
     async def confirm_writes(context: FunctionInvocationContext, next: Any) -> None:
         fn = context.function
-        if not (isinstance(fn, SkillFunction) and fn.skill.effects == "write" and _CHOSEN.get() is not None):
-            await next(context)
+        chosen = _CHOSEN.get() is not None
+        if confirm is None or not (isinstance(fn, SkillFunction) and fn.skill.effects == "write" and chosen):
+            await next(context)  # no kernel-level confirm: the orchestrator's rule decides
             return
         names = set(fn.skill.params.model_fields)
         args = {k: v for k, v in context.arguments.items() if k in names}
-        approved = False
-        if decide is not None:
-            answer = decide(fn.skill, args)
-            approved = bool(await answer) if inspect.isawaitable(answer) else bool(answer)
-        token = _CONFIRMED.set(fn.skill.full_name if approved else None)
+        answer = confirm(fn.skill, args)
+        approved = bool(await answer) if inspect.isawaitable(answer) else bool(answer)
+        token = _ANSWERED.set((fn.skill.full_name, approved))
         try:
             await next(context)
         finally:
-            _CONFIRMED.reset(token)
+            _ANSWERED.reset(token)
 
     kernel.add_filter(FilterTypes.AUTO_FUNCTION_INVOCATION, mark_model_chosen)
     kernel.add_filter(FilterTypes.FUNCTION_INVOCATION, confirm_writes)

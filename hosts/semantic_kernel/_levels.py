@@ -13,9 +13,9 @@ from typing import Any
 
 from dualtrack import Sensitivity
 
-__all__ = ["SENSITIVITY_KEY", "history_sensitivity"]
+from .._shared import SENSITIVITY_KEY
 
-SENSITIVITY_KEY = "dualtrack.sensitivity"
+__all__ = ["SENSITIVITY_KEY", "history_sensitivity"]
 
 
 def history_sensitivity(messages: Iterable[Any], floor: Sensitivity = Sensitivity.PUBLIC) -> Sensitivity:
