@@ -14,7 +14,11 @@ sentence and at most field names, never input values, file text or model output:
     │   └── MissingDependencyError an optional dependency is not installed (names the extra)
     ├── InputFileError             a user's input file is missing, broken or hostile
     │   ├── FileAccessError        a path outside the allowed roots, or a secret-looking file
-    │   └── OutputPathError        an output path breaks the output rule (also a UserError)
+    │   ├── OutputPathError        an output path breaks the output rule (also a UserError)
+    │   └── FileSourceError        a file source (OneDrive, SharePoint ...) failed (``ref``, ``reason``)
+    │       ├── FileReferenceError a reference no registered source handles, or malformed
+    │       ├── FileChangedError   the file changed since it was read; the write-back was refused
+    │       └── FileLockedError    the file is locked (checked out, in use, double-key encrypted)
     ├── NotConfirmedError          a model-chosen write the user did not confirm
     ├── CheckFailedError           no qualifying model's reply passed the skill's checks
     ├── NoRouteError               no model satisfies the hard constraints
@@ -72,6 +76,10 @@ __all__ = [
     "ContextLengthError",
     "DualtrackError",
     "FileAccessError",
+    "FileChangedError",
+    "FileLockedError",
+    "FileReferenceError",
+    "FileSourceError",
     "InputFileError",
     "MalformedResponseError",
     "MissingDependencyError",
@@ -235,6 +243,64 @@ class OutputPathError(InputFileError, UserError):
         "the output path cannot be used (it would overwrite the input, is a link, or "
         "contradicts in_place); nothing was written"
     )
+
+
+class FileSourceError(InputFileError):
+    """A file source (OneDrive, SharePoint, an upload store ...) could not read or write a file.
+
+    Nothing was overwritten and nothing half-written is left behind.
+
+    Attributes:
+        path: The reference, without any query string.
+        source: The file source's name.
+        reason: Why, in a word: ``"not-found"``, ``"too-large"``, ``"auth"``, ``"throttled"``,
+            ``"unavailable"``, ``"forbidden"``, ``"read-only"``, ``"changed"``, ``"locked"``,
+            ``"reference"``, ``"failed"``.
+        status_code: The source's HTTP status, when there was one.
+    """
+
+    model_summary = "the file could not be read from or written to its store; nothing was overwritten"
+
+    def __init__(
+        self,
+        ref: str,
+        message: str,
+        *,
+        source: str = "",
+        reason: str = "failed",
+        status_code: int | None = None,
+    ) -> None:
+        self.source = source
+        self.reason = reason
+        self.status_code = status_code
+        super().__init__(ref.split("?", 1)[0], message)
+
+
+class FileReferenceError(FileSourceError, UserError):
+    """A file reference is malformed, or no registered file source handles it."""
+
+    model_summary = "that file reference is not valid or not supported here; nothing was read"
+
+    def __init__(self, ref: str, message: str, *, source: str = "") -> None:
+        super().__init__(ref, message, source=source, reason="reference")
+
+
+class FileChangedError(FileSourceError):
+    """The file changed at its source since it was read; the write-back was refused."""
+
+    model_summary = "the file was changed by someone else meanwhile; nothing was overwritten"
+
+    def __init__(self, ref: str, message: str, *, source: str = "", status_code: int | None = None) -> None:
+        super().__init__(ref, message, source=source, reason="changed", status_code=status_code)
+
+
+class FileLockedError(FileSourceError):
+    """The file is locked at its source (checked out, open elsewhere, double-key encrypted)."""
+
+    model_summary = "the file is locked at its store; nothing was read or written"
+
+    def __init__(self, ref: str, message: str, *, source: str = "", status_code: int | None = None) -> None:
+        super().__init__(ref, message, source=source, reason="locked", status_code=status_code)
 
 
 class NotConfirmedError(DualtrackError):

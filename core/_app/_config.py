@@ -53,6 +53,9 @@ class Config(BaseModel):
             ``mcp`` extra handles them; ``${NAME}`` is expanded when each one starts).
         shadow: ``[shadow]``: a fraction of live calls also sent to second models in
             the background, logged for ``dualtrack eval``.
+        file_sources: ``[[file_sources]]``: where references in path arguments are
+            fetched from (``source = "m365"`` and its settings; ``${NAME}`` is expanded
+            when the orchestrator is built).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -69,6 +72,7 @@ class Config(BaseModel):
     roots: list[str] | None = None
     mcp_servers: list[dict[str, Any]] = Field(default_factory=list)
     shadow: ShadowSettings = Field(default_factory=ShadowSettings)
+    file_sources: list[dict[str, Any]] = Field(default_factory=list)
 
     def root_paths(self) -> list[Path] | None:
         """The configured roots, relative ones taken from the config file's folder."""
@@ -184,11 +188,16 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         data = data.get("tool", {}).get("dualtrack", {})
     models_raw = data.pop("models", None)
     mcp_raw = data.pop("mcp_servers", None)  # ${NAME} is expanded per server when it starts
+    sources_raw = data.pop("file_sources", None)  # ... and per file source when it is built
+    if sources_raw is not None and not isinstance(sources_raw, list):
+        raise ConfigError("must be an array of tables ([[file_sources]])", path=where, field="file_sources")
     if mcp_raw is not None and not isinstance(mcp_raw, list):
         raise ConfigError("must be an array of tables ([[mcp_servers]])", path=where, field="mcp_servers")
     data = _interpolate(data, environ, where, "")
     if mcp_raw is not None:
         data["mcp_servers"] = mcp_raw
+    if sources_raw is not None:
+        data["file_sources"] = sources_raw
     models: list[ModelCard] = []
     if models_raw is None:
         models = default_cards(environ)

@@ -30,6 +30,7 @@ from .._runtime._shadow import ShadowCallback
 from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
 from ._paths import FileAccess, FileRoots, bind_paths
+from ._sources import FileSource, FileSources
 
 __all__ = ["Orchestrator"]
 
@@ -68,6 +69,9 @@ class Orchestrator:
             :class:`~dualtrack.FileRoots`).
         allow_secrets: Secret-looking files or folders (``~/.ssh``, ``*.pem``, ``.env``
             ...) skills may read anyway; none by default.
+        file_sources: Where references in path arguments (``onedrive:/Reports/q3.docx``,
+            sharing URLs ...) are fetched from and written back to (see
+            :class:`~dualtrack.FileSource`); ``[[file_sources]]`` in dualtrack.toml adds more.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class Orchestrator:
         shadow_fraction: float = 1.0,
         roots: Iterable[str | Path] | None = None,
         allow_secrets: Iterable[str] = (),
+        file_sources: Iterable[FileSource] = (),
     ) -> None:
         cards = list(models)
         names = [c.name for c in cards]
@@ -124,6 +129,7 @@ class Orchestrator:
         self.on_progress = on_progress
         self.confirm = confirm
         self.files = FileRoots(roots, allow_secrets=allow_secrets)
+        self.file_sources = FileSources(file_sources)
         self._sync = LoopThread()
         self.registry = PluginRegistry()
         self.plugin_errors: dict[str, str] = {}
@@ -175,6 +181,7 @@ class Orchestrator:
             kwargs["on_shadow"] = cfg.make_shadow_log().record
         kwargs.update(overrides)
         orc = cls(**kwargs)
+        orc.file_sources.configure(cfg.file_sources, cfg.path, redactor=orc.redactor)
         for name, load in cfg.section_plugins():  # [[mcp_servers]] and the like, through their host
             try:
                 orc.add_plugin(load())
@@ -300,9 +307,27 @@ class Orchestrator:
         Raises:
             FileAccessError: A path outside the roots (model-chosen), or a secret-looking file.
             NotConfirmedError: A model-chosen write nobody confirmed.
+            FileSourceError: A referenced file could not be fetched or written back
+                (:class:`~dualtrack.FileChangedError` when it changed at its source meanwhile).
         """
         s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
+        if self.file_sources.wanted(s, values):  # references: run on local copies, then write back
+            if chosen_by == "model" and s.effects == "write" and not confirmed:
+                await self._confirm_write(s, values)  # asked with the references, before any download
+                confirmed = True
+            async with self.file_sources.call(s, values, roots or self.files, self.labels) as remote:
+                level = max(self.sensitivity_of(sensitivity), remote.sensitivity or Sensitivity.PUBLIC)
+                result = await self.invoke(
+                    name,
+                    remote.values,
+                    sensitivity=level,
+                    on_progress=on_progress,
+                    chosen_by=chosen_by,
+                    roots=remote.roots,
+                    confirmed=confirmed,
+                )
+                return await remote.finish(result)
         values, files = self._bind_files(s, values, chosen_by, roots or self.files)
         if chosen_by == "model" and s.effects == "write" and not confirmed:
             await self._confirm_write(s, values)
@@ -438,6 +463,7 @@ class Orchestrator:
                     await closer()
                 except Exception:  # noqa: BLE001 - one plugin failing to close must not keep others open
                     _log.warning("plugin %r failed to close", p.name, exc_info=True)
+        await self.file_sources.aclose()
         await self.gateway.aclose()
 
     async def __aenter__(self) -> Orchestrator:

@@ -26,17 +26,21 @@ __all__ = [
     "CATALOG_GROUP",
     "CONNECTOR_GROUP",
     "EXTRAS",
+    "FILE_SOURCE_GROUP",
     "PLUGIN_GROUP",
     "available_connectors",
+    "available_file_sources",
     "available_plugins",
     "create_connector",
     "install_hint",
+    "load_file_source",
     "load_plugin",
 ]
 
 PLUGIN_GROUP = "dualtrack.plugins"
 CONNECTOR_GROUP = "dualtrack.connectors"
 CATALOG_GROUP = "dualtrack.catalog"
+FILE_SOURCE_GROUP = "dualtrack.file_sources"
 
 EXTRAS: dict[str, tuple[str, str]] = {
     # top-level module: (extra of dualtrack that installs it, its distribution)
@@ -91,6 +95,21 @@ def available_plugins() -> list[str]:
 def available_connectors() -> list[str]:
     """Names of installed connectors (nothing is imported)."""
     return sorted(_group(CONNECTOR_GROUP))
+
+
+def available_file_sources() -> list[str]:
+    """Names of installed file-source kinds (nothing is imported)."""
+    return sorted(_group(FILE_SOURCE_GROUP))
+
+
+def load_file_source(name: str) -> Callable[..., Any]:
+    """Import an installed file-source factory by entry-point name.
+
+    The factory is called as ``factory(settings, *, base_dir, redactor)`` and returns a
+    :class:`~dualtrack.FileSource`.
+    """
+    factory: Callable[..., Any] = _load(FILE_SOURCE_GROUP, name, "file source")
+    return factory
 
 
 def _load(group: str, name: str, what: str) -> Any:

@@ -58,6 +58,9 @@ class SkillResult:
         sensitivity: The sensitivity of the data the skill call handled, as it
             ended (files it opened raise it); whoever passes the value on to a
             model must carry at least this level.
+        outputs: Files written back through file sources (OneDrive, SharePoint ...):
+            the reference of each file written → the reference of the input it was
+            written next to.
     """
 
     skill: str
@@ -65,6 +68,7 @@ class SkillResult:
     calls: list[ModelCall] = field(default_factory=list)
     duration_s: float = 0.0
     sensitivity: Sensitivity | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def decisions(self) -> list[RouteDecision]:
@@ -138,6 +142,7 @@ class SkillResult:
             "duration_s": round(self.duration_s, 4),
             "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens},
             "cost_usd": self.cost_usd,
+            "outputs": dict(self.outputs),
             "calls": [
                 {
                     "model": c.model,
