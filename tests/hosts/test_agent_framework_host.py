@@ -14,7 +14,7 @@ import pytest
 from agent_framework import Agent, Message
 
 from dualtrack import Orchestrator
-from dualtrack.hosts.agent_framework import DualtrackChatClient, skill_tools
+from dualtrack.hosts.agent_framework import DualtrackChatClient, skill_tool, skill_tools
 from tests.e2e.test_labels import CONFIDENTIAL_ID, labelled
 from tests.hosts.semantic_kernel import conftest as sk_fixtures
 from tests.hosts.semantic_kernel.conftest import DOC_TEXT, make_docx
@@ -149,3 +149,22 @@ async def test_the_routed_client_streams(script_server: ScriptServer, orcs: Any,
     answer = Message(role="user", contents=[requests[0].to_function_approval_response(approved=True)])
     done = [u async for u in agent.run(answer, session=session, stream=True)]
     assert SUMMARY_MARK in "".join(u.text for u in done)
+
+
+async def test_a_write_tool_without_approval_is_left_to_the_core_rule(
+    script_server: ScriptServer, orcs: Any, tmp_path: Path
+) -> None:
+    doc = make_docx(tmp_path / "memo.docx")
+    order = _order("document-summarize", {"path": str(doc), "save": True})
+    orc = orcs(tmp_path)  # no confirm: an unapproved model-chosen write is refused
+    tool = skill_tool(orc, "document.summarize", approval_mode="never_require")
+    assert tool.approval_mode == "never_require"
+    refused = await Agent(client=DualtrackChatClient(orc), tools=[tool], instructions="Help.").run(order)
+    assert not refused.user_input_requests and "NotConfirmedError" in refused.text
+    assert not (tmp_path / "memo.summary.docx").exists()
+    asked: list[dict[str, Any]] = []
+    approving = orcs(tmp_path, confirm=lambda s, a: asked.append(a) or True)
+    tool = skill_tool(approving, "document.summarize", approval_mode="never_require")
+    done = await Agent(client=DualtrackChatClient(approving), tools=[tool], instructions="Help.").run(order)
+    assert SUMMARY_MARK in done.text and asked[0]["path"] == str(doc.resolve())
+    assert (tmp_path / "memo.summary.docx").exists()

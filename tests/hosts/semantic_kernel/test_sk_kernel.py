@@ -18,7 +18,7 @@ from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoic
 from semantic_kernel.exceptions import KernelInvokeException
 from semantic_kernel.functions import KernelArguments
 
-from dualtrack import ArgumentError, FileAccessError, Orchestrator, Skill
+from dualtrack import ArgumentError, FileAccessError, NotConfirmedError, Orchestrator, Skill
 from dualtrack.hosts.semantic_kernel import (
     DualtrackChatCompletion,
     DualtrackExecutionSettings,
@@ -265,3 +265,27 @@ async def test_streaming_auto_function_calling(
     text = "".join(str(m) for chunk in chunks for m in chunk)
     assert "Done: " in text and SUMMARY_MARK in text
     assert "document.summarize" in {row.skill for row in orc.ledger.rows()}
+
+
+async def test_without_a_kernel_confirm_the_orchestrator_decides_on_resolved_paths(
+    script_server: ScriptServer, orcs: Any, tmp_path: Path
+) -> None:
+    doc = make_docx(tmp_path / "memo.docx")
+    asked: list[tuple[str, dict[str, Any]]] = []
+    orc = orcs(tmp_path, confirm=lambda s, a: asked.append((s.full_name, a)) or False)
+    args = {"path": f"{tmp_path}/./memo.docx", "save": True}
+    result = await _run(_kernel(orc), "document-summarize", args)
+    assert "NotConfirmedError" in str(result) and "not confirmed by the user" in str(result)
+    assert [name for name, _ in asked] == ["document.summarize"]
+    assert asked[0][1]["path"] == str(doc.resolve())  # the core rule asks with the resolved arguments
+    tool = [i for m in _history(result) for i in m.items if type(i).__name__ == "FunctionResultContent"]
+    assert isinstance(tool[0].metadata["dualtrack.error"], NotConfirmedError)
+    assert tool[0].metadata["dualtrack.calls"] == [] and tool[0].metadata["dualtrack.result"] is None
+    assert not (tmp_path / "memo.summary.docx").exists()
+    # outside the roots, nobody is asked: the core rule refuses the path first
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    confined = orcs(inside, confirm=lambda s, a: asked.append((s.full_name, a)) or True)
+    answer = str(await _run(_kernel(confined), "document-summarize", {"path": str(doc), "save": True}))
+    assert "FileAccessError" in answer and len(asked) == 1
+    assert not (tmp_path / "memo.summary.docx").exists()
