@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--root", action="append", default=[], help="a folder file arguments may use (repeatable)")
     m.add_argument("--allow-writes", action="store_true", help="run writes for clients that cannot ask")
     m.add_argument("--max-sensitivity", metavar="LEVEL", help="the most sensitive data the server returns")
+    sv = sub.add_parser("serve", help="serve skills, models and files as an HTTP API (docs at /docs)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (non-loopback needs API keys)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1, help="worker processes")
+    sv.add_argument("--http-config", help="the [http] settings (default: dualtrack-http.toml)")
+    sv.add_argument("--new-key", metavar="NAME", help="print a new API key and its [[http.api_keys]] entry")
     return p
 
 
@@ -126,6 +132,8 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     cmd = args.command
     if cmd == "mcp":
         return _mcp(args)
+    if cmd == "serve":
+        return _serve(args)
     if cmd == "eval":
         from .._eval._command import run_eval_command
 
@@ -172,6 +180,22 @@ def _mcp(args: argparse.Namespace) -> int:
             roots=args.root,
             allow_writes=args.allow_writes,
             max_sensitivity=args.max_sensitivity,
+        )
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import importlib
+
+    host = importlib.import_module("dualtrack.hosts.http")  # a host, by name, only when asked for
+    return int(
+        host.run_cli(
+            config=args.config,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            http_config=args.http_config,
+            new_key_name=args.new_key,
         )
     )
 
