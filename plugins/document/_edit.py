@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dualtrack import CheckedAttempt, SkillContext
+from dualtrack import CheckedAttempt, PromptProfile, SkillContext
 from dualtrack.checks import (
     Check,
     CheckContext,
@@ -19,7 +19,7 @@ from dualtrack.checks import (
 from ._chunks import estimate, gather_bounded
 from ._models import EditResult, ParagraphChange, RejectedRewrite
 from ._package import load, resolve_output, save_document
-from ._prompts import SYSTEM, rewrite_prompt
+from ._prompts import SMALL_SYSTEM, SYSTEM, rewrite_prompt, small_rewrite_prompt
 from ._quality import is_looping
 from ._revisions import RevisionStamp, apply_tracked
 from ._runs import apply_plan, plan_edit
@@ -114,13 +114,14 @@ async def run_edit(
 
     async def rewrite(i: int, unit: Unit) -> str:
         old = paragraph_text(unit.p)
+        small = ctx.prompt_profile() is PromptProfile.SMALL  # a short prompt; the same checks
         reply = await ctx.generate_checked(
-            rewrite_prompt(old, instruction),
+            small_rewrite_prompt(old, instruction) if small else rewrite_prompt(old, instruction),
             checks=checks,
             source=old,
             feedback=_feedback,
             fallback=old,  # no rewrite passed: the paragraph stays as it was
-            system=SYSTEM,
+            system=SMALL_SYSTEM if small else SYSTEM,
             prefers=prefers,
             max_tokens=max(128, min(1024, 3 * estimate(old) + 64)),
             temperature=0.3,

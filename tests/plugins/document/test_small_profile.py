@@ -40,7 +40,9 @@ def plan(tmp_path: Path) -> Path:
 def small(*replies: str, name: str = "tiny") -> tuple[FunctionConnector, object]:
     queue = list(replies)
     conn = FunctionConnector(lambda r: queue.pop(0) if len(queue) > 1 else queue[0])
-    return conn, model_card(conn, name=name, prompt_profile="small", capabilities={"chat", "summarize"})
+    return conn, model_card(
+        conn, name=name, prompt_profile="small", capabilities={"chat", "summarize", "rewrite"}
+    )
 
 
 async def test_a_small_model_gets_one_short_instruction_and_the_plugin_cites(plan: Path) -> None:
@@ -141,3 +143,23 @@ def test_the_embedded_model_declares_the_small_profile() -> None:
         LlamaCppConnector.from_card(default_card(settings={"repeat_penalty": "lots"}))
     with pytest.raises(ConfigError, match=r"between 0\.5 and 2\.0"):
         LlamaCppConnector.from_card(default_card(settings={"repeat_penalty": 9}))
+
+
+async def test_a_small_model_rewrites_with_a_short_prompt_and_a_looping_rewrite_is_never_written(
+    plan: Path, tmp_path: Path
+) -> None:
+    conn, card = small("Duck Duck Duck Duck Duck Duck Duck Duck Duck Duck Duck")
+    orc = Orchestrator(models=[card], plugins=[DocumentPlugin], roots=[tmp_path])  # type: ignore[list-item]
+    out = tmp_path / "suggested.docx"
+    result = await orc.invoke(
+        "document.suggest_edits",
+        path=str(plan),
+        instruction="Fix the grammar",
+        paragraphs=["p2"],
+        output=str(out),
+    )
+    prompt = conn.calls[0].messages[-1].content
+    assert prompt.startswith("Fix the grammar:") and prompt.endswith("Reply with the new text only.")
+    value = result.value
+    assert value.changed == [] and [r.id for r in value.rejected] == ["p2"] and value.revisions == 0
+    assert "Duck Duck" not in "".join(p.text for p in docx.Document(str(out)).paragraphs)
