@@ -12,7 +12,7 @@ def test_all_exports_exist_and_are_public():
     for name in dualtrack.__all__:
         assert hasattr(dualtrack, name), name
     public = {n for n in vars(dualtrack) if not n.startswith("_")}
-    modules = {"tags", "testing", "checks", "annotations", "connectors", "plugins"}
+    modules = {"tags", "testing", "checks", "annotations", "connectors", "plugins", "hosts"}
     assert public - modules == set(dualtrack.__all__) - modules - {"__version__"}
 
 
