@@ -179,6 +179,7 @@ class EntraTokenProvider:
         self._cache_stamp: int | None = None
         self._token: str | None = None
         self._expires_at = 0.0
+        self._force = False  # the next acquisition bypasses msal's cache (after a 401)
         key = str(self.cache_path) if self.cache_path else f"memory:{id(self)}"
         with _LOCKS_GUARD:
             self._lock = _LOCKS.setdefault(key, threading.Lock())
@@ -192,6 +193,12 @@ class EntraTokenProvider:
         token = self._token
         if token is not None and time.time() < self._expires_at - self.refresh_margin_s:
             return token
+        return await asyncio.to_thread(self._acquire)
+
+    async def refresh(self) -> str:
+        """A new token, bypassing every cache: for an API that rejected the current one (401)."""
+        self._token = None
+        self._force = True
         return await asyncio.to_thread(self._acquire)
 
     def __repr__(self) -> str:
@@ -226,6 +233,7 @@ class EntraTokenProvider:
             if not isinstance(result, dict) or "access_token" not in result:
                 raise self._refused(result)
             token = str(result["access_token"])
+            self._force = False
             self.redactor.add(token)
             self.redactor.add(result.get("refresh_token"))
             self._token = token
@@ -274,6 +282,8 @@ class EntraTokenProvider:
             self._app = self._build_app()
         app, scopes = self._app, [self.scope]
         if self.mode != "device-code":
+            if self._force:
+                app.remove_tokens_for_client()
             result = app.acquire_token_for_client(scopes=scopes)
             if self._stale(result):
                 app.remove_tokens_for_client()
@@ -281,7 +291,7 @@ class EntraTokenProvider:
             return result
         accounts = app.get_accounts()
         if accounts:
-            result = app.acquire_token_silent(scopes, account=accounts[0])
+            result = app.acquire_token_silent(scopes, account=accounts[0], force_refresh=self._force)
             if self._stale(result):
                 result = app.acquire_token_silent(scopes, account=accounts[0], force_refresh=True)
             if result and "access_token" in result:
