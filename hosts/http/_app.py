@@ -232,7 +232,8 @@ class HttpService:
         data["value"] = ws.relative(data["value"])
         data["sensitivity"] = result.sensitivity.value
         data["explanation"] = self.clean(result.explain())
-        data["files"] = [f.to_dict() for f in ws.files() if f.name not in before]
+        new = sorted(ws.names() - before)
+        data["files"] = [ws.describe(ws.root / n).to_dict() for n in new]
         return json.loads(self.clean(json.dumps(data, default=str)))  # type: ignore[no-any-return]
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -357,7 +358,7 @@ class HttpService:
         ws = self.workspace(caller)
         bound = self.bind_paths(skill, args, ws)
         release = await self.slot(caller)
-        before = {f.name for f in ws.files()}
+        before = ws.names()
 
         async def work(emit: Emit) -> dict[str, Any]:
             def progress(name: str, done: int, total: int, message: str) -> None:
@@ -408,7 +409,7 @@ class HttpService:
             result = await self.orc.generate(
                 prompt, requires=requires, sensitivity=level, max_tokens=max_tokens, on_text=on_text
             )
-            return self.payload(result, caller, ws, {f.name for f in ws.files()})
+            return self.payload(result, caller, ws, ws.names())
 
         return await self.runner.respond(request, work, release=release)
 

@@ -120,6 +120,14 @@ class Workspace:
             expires_at=st.st_mtime + self.ttl_s,
         )
 
+    def names(self) -> set[str]:
+        """Workspace-relative names of every regular file (cheap: no hashing)."""
+        return {
+            p.relative_to(self.root).as_posix()
+            for p in self.root.glob("*/*")
+            if p.is_file() and not p.is_symlink()
+        }
+
     def files(self) -> list[StoredFile]:
         """Every regular file, oldest first."""
         found = [p for p in self.root.glob("*/*") if p.is_file() and not p.is_symlink()]

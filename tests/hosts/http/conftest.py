@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from dualtrack import Orchestrator  # noqa: E402
-from dualtrack.hosts.http import ApiKeySpec, HttpSettings, create_app, hash_key  # noqa: E402
-from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card  # noqa: E402
+from dualtrack import Orchestrator
+from dualtrack.hosts.http import ApiKeySpec, HttpSettings, create_app, hash_key
+from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
 
-from .support import NotesPlugin, ServerThread  # noqa: E402
+from .support import NotesPlugin, ServerThread
 
 ADMIN_KEY = "dtk_admin-key-for-tests-0123456789abcdefghijklmnop"
 NOTES_KEY = "dtk_notes-key-for-tests-0123456789abcdefghijklmnop"
@@ -21,8 +21,17 @@ NOTES_KEY = "dtk_notes-key-for-tests-0123456789abcdefghijklmnop"
 
 def key_settings(tmp_path: Path, **over: Any) -> HttpSettings:
     keys = [
-        ApiKeySpec(name="admin", hash=hash_key(ADMIN_KEY), plugins=["*"], max_sensitivity="highly-confidential"),
-        ApiKeySpec(name="notes-only", hash=hash_key(NOTES_KEY), plugins=["notes"], max_sensitivity="general", concurrency=1, rate_per_minute=5),
+        ApiKeySpec(
+            name="admin", hash=hash_key(ADMIN_KEY), plugins=["*"], max_sensitivity="highly-confidential"
+        ),
+        ApiKeySpec(
+            name="notes-only",
+            hash=hash_key(NOTES_KEY),
+            plugins=["notes"],
+            max_sensitivity="general",
+            concurrency=1,
+            rate_per_minute=5,
+        ),
     ]
     return HttpSettings(data_dir=str(tmp_path / "data"), api_keys=keys, **over)
 

@@ -16,7 +16,9 @@ class ServerThread:
     """Runs ``app`` on uvicorn until :meth:`stop`; ``url`` is its base URL."""
 
     def __init__(self, app: Any, **config: Any) -> None:
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **config)
+        self.config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **config
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from dualtrack.testing import FunctionConnector, ScriptedConnector
 
-from .conftest import NOTES_KEY, key_settings, make_orc
+from .conftest import NOTES_KEY, make_orc
 from .support import wait_for
 
 
@@ -54,15 +52,49 @@ def test_bad_requests_get_problem_documents(serve, admin):
     with httpx.Client(base_url=server.url, headers=admin) as c:
         cases = [
             (c.post("/v1/skills/notes.nope", json={}), 404, "unknown-skill"),
-            (c.post("/v1/skills/notes.shout", content=b"{not json", headers={"content-type": "application/json"}), 400, "malformed-request"),
-            (c.post("/v1/skills/notes.shout", content=b"[1,2]", headers={"content-type": "application/json"}), 400, "malformed-request"),
+            (
+                c.post(
+                    "/v1/skills/notes.shout",
+                    content=b"{not json",
+                    headers={"content-type": "application/json"},
+                ),
+                400,
+                "malformed-request",
+            ),
+            (
+                c.post(
+                    "/v1/skills/notes.shout", content=b"[1,2]", headers={"content-type": "application/json"}
+                ),
+                400,
+                "malformed-request",
+            ),
             (c.post("/v1/skills/notes.shout", json={"text": "x", "times": "many"}), 422, "invalid-arguments"),
             (c.post("/v1/skills/notes.shout", json={"text": "x", "colour": "red"}), 422, "invalid-arguments"),
-            (c.post("/v1/skills/notes.shout", content=b"[" * 100000, headers={"content-type": "application/json"}), 400, "malformed-request"),
-            (c.post("/v1/skills/notes.shout", content=b"x" * (2 << 20), headers={"content-type": "application/json"}), 413, "payload-too-large"),
+            (
+                c.post(
+                    "/v1/skills/notes.shout",
+                    content=b"[" * 100000,
+                    headers={"content-type": "application/json"},
+                ),
+                400,
+                "malformed-request",
+            ),
+            (
+                c.post(
+                    "/v1/skills/notes.shout",
+                    content=b"x" * (2 << 20),
+                    headers={"content-type": "application/json"},
+                ),
+                413,
+                "payload-too-large",
+            ),
             (c.post("/v1/skills/notes.shout", data={"text": "x"}), 415, "unsupported-media-type"),
             (c.get("/v1/nothing"), 404, "not-found"),
-            (c.post("/v1/skills/notes.shout?sensitivity=secret", json={"text": "x"}), 422, "invalid-arguments"),
+            (
+                c.post("/v1/skills/notes.shout?sensitivity=secret", json={"text": "x"}),
+                422,
+                "invalid-arguments",
+            ),
         ]
         for r, status, slug in cases:
             assert r.status_code == status, (slug, r.text)
@@ -70,7 +102,9 @@ def test_bad_requests_get_problem_documents(serve, admin):
             doc = r.json()
             assert doc["type"] == f"urn:dualtrack:problem:{slug}" and doc["status"] == status
             assert "Traceback" not in r.text
-        fields = {e["field"] for e in cases[3][0].json()["errors"]} | {e["field"] for e in cases[4][0].json()["errors"]}
+        fields = {e["field"] for e in cases[3][0].json()["errors"]} | {
+            e["field"] for e in cases[4][0].json()["errors"]
+        }
         assert {"times", "colour"} <= fields
         assert c.post("/v1/skills/notes.shout", json={"text": "still serving"}).status_code == 200
 
@@ -123,7 +157,9 @@ async def test_concurrency_limit_answers_429(serve, tmp_path):
 def test_sse_progress_text_and_result(serve, admin):
     server = serve(make_orc(ScriptedConnector(["A streamed answer."], repeat_last=True)))
     with httpx.Client(base_url=server.url, headers=admin) as c:
-        r = c.post("/v1/skills/notes.shout", json={"text": "x", "times": 3}, headers={"Accept": "text/event-stream"})
+        r = c.post(
+            "/v1/skills/notes.shout", json={"text": "x", "times": 3}, headers={"Accept": "text/event-stream"}
+        )
         assert r.headers["content-type"].startswith("text/event-stream")
         evs = events(r.text)
         assert [e for e, _ in evs] == ["progress", "progress", "progress", "result"]
@@ -191,9 +227,8 @@ def test_openapi_document_is_valid_and_docs_render_offline(serve, admin):
 
 def test_no_secret_in_responses_or_logs(serve, admin, caplog):
     secret = "sk-live-SECRETSECRETSECRET1234567890"
-    from dualtrack.testing import model_card
-
     from dualtrack import Orchestrator
+    from dualtrack.testing import model_card
 
     from .support import NotesPlugin
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -33,14 +32,25 @@ def test_upload_refer_download_and_refusals(serve, admin, tmp_path):
             assert out.status_code == 200, out.text
             assert out.json()["value"]["name"] == "notes.txt"
             assert str(tmp_path) not in out.text
-        copy = c.post("/v1/skills/notes.copy", json={"path": up["ref"], "output": f"{up['upload_id']}/copy.txt"}).json()
+        copy = c.post(
+            "/v1/skills/notes.copy", json={"path": up["ref"], "output": f"{up['upload_id']}/copy.txt"}
+        ).json()
         assert copy["value"] == f"{up['upload_id']}/copy.txt" and copy["files"][0]["name"] == copy["value"]
         assert c.get(f"/v1/files/{copy['value']}").content == b"hello world"
-        for bad in ("../etc/passwd", "/etc/passwd", "a\x00b", f"{up['upload_id']}/../../x", "C:\\windows", "upload:zzz"):
+        for bad in (
+            "../etc/passwd",
+            "/etc/passwd",
+            "a\x00b",
+            f"{up['upload_id']}/../../x",
+            "C:\\windows",
+            "upload:zzz",
+        ):
             r = c.post("/v1/skills/notes.read", json={"path": bad})
             assert r.status_code == 400 and r.json()["type"].endswith("invalid-path"), bad
         assert c.get("/v1/files/..%2F..%2Fetc%2Fpasswd").status_code in (400, 404)
-        ws = Path(server.app.service.workspace(server.app.service.auth._from_key(admin["Authorization"][7:])).root)
+        ws = Path(
+            server.app.service.workspace(server.app.service.auth._from_key(admin["Authorization"][7:])).root
+        )
         os.symlink("/etc", ws / up["upload_id"] / "link")
         r = c.post("/v1/skills/notes.read", json={"path": f"{up['upload_id']}/link/passwd"})
         assert r.status_code == 400 and "link" in r.json()["detail"]
@@ -64,11 +74,17 @@ def test_upload_limits_bombs_and_hostile_office_files(serve, admin, tmp_path):
             zf.writestr("word/document.xml", b"\0" * (300 << 20))
         r = c.post("/v1/files", files={"file": ("bomb.docx", bomb.read_bytes(), "application/octet-stream")})
         assert r.status_code == 422 and r.json()["type"].endswith("bad-input-file"), r.text
-        r = c.post("/v1/files", files={"file": ("fake.xlsx", b"not a zip at all", "application/octet-stream")})
+        r = c.post(
+            "/v1/files", files={"file": ("fake.xlsx", b"not a zip at all", "application/octet-stream")}
+        )
         assert r.status_code == 422
         assert c.get("/v1/files").json() == []  # nothing kept
-        r = c.post("/v1/files", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"})
-        assert r.status_code in (400, 422) and r.headers["content-type"].startswith("application/problem+json")
+        r = c.post(
+            "/v1/files", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}
+        )
+        assert r.status_code in (400, 422) and r.headers["content-type"].startswith(
+            "application/problem+json"
+        )
 
 
 def test_an_uploaded_label_governs_routing_and_the_key_ceiling(serve, admin, tmp_path):
@@ -85,7 +101,9 @@ def test_an_uploaded_label_governs_routing_and_the_key_ceiling(serve, admin, tmp
         assert out["calls"][0]["decision"]["sensitivity"] == "confidential"
         from .conftest import NOTES_KEY
 
-        r = c.post("/v1/files", files={"file": ("memo.docx", doc.read_bytes())}, headers={"X-API-Key": NOTES_KEY})
+        r = c.post(
+            "/v1/files", files={"file": ("memo.docx", doc.read_bytes())}, headers={"X-API-Key": NOTES_KEY}
+        )
         assert r.status_code == 403 and r.json()["type"].endswith("sensitivity-exceeded")
 
 
@@ -110,11 +128,16 @@ async def test_ask_pauses_for_confirm_and_runs_only_the_confirmed_call(serve, ad
     server = serve(make_orc(FunctionConnector(lambda request: script.pop(0))))
     async with httpx.AsyncClient(base_url=server.url, headers=admin, timeout=30) as c:
         up = (await c.post("/v1/files", files={"file": ("a.txt", b"data")})).json()
-        ws_root = server.app.service.workspace(server.app.service.auth._from_key(admin["Authorization"][7:])).root
+        ws_root = server.app.service.workspace(
+            server.app.service.auth._from_key(admin["Authorization"][7:])
+        ).root
         target = f"{ws_root}/{up['upload_id']}/b.txt"
 
         for decision in ("approve", "decline"):
-            script[:] = [_tool_reply("notes-copy", {"path": f"{ws_root}/{up['name']}", "output": target}), "Done."]
+            script[:] = [
+                _tool_reply("notes-copy", {"path": f"{ws_root}/{up['name']}", "output": target}),
+                "Done.",
+            ]
             async with c.stream("POST", "/v1/ask?stream=1", json={"prompt": "copy a.txt to b.txt"}) as resp:
                 seen = []
                 buf = ""
@@ -122,14 +145,23 @@ async def test_ask_pauses_for_confirm_and_runs_only_the_confirmed_call(serve, ad
                     buf += chunk
                     while "\n\n" in buf:
                         block, buf = buf.split("\n\n", 1)
-                        (name, data), = events(block + "\n\n")
+                        ((name, data),) = events(block + "\n\n")
                         seen.append((name, data))
                         if name == "confirm":
                             assert data["skill"] == "notes.copy"
-                            assert data["arguments"] == {"path": up["name"], "output": f"{up['upload_id']}/b.txt"}
-                            bad = await c.post(f"/v1/ask/{data['ask_id']}/confirm", json={"call_id": "cnope", "decision": "approve"})
+                            assert data["arguments"] == {
+                                "path": up["name"],
+                                "output": f"{up['upload_id']}/b.txt",
+                            }
+                            bad = await c.post(
+                                f"/v1/ask/{data['ask_id']}/confirm",
+                                json={"call_id": "cnope", "decision": "approve"},
+                            )
                             assert bad.status_code == 404
-                            ok = await c.post(f"/v1/ask/{data['ask_id']}/confirm", json={"call_id": data["call_id"], "decision": decision})
+                            ok = await c.post(
+                                f"/v1/ask/{data['ask_id']}/confirm",
+                                json={"call_id": data["call_id"], "decision": decision},
+                            )
                             assert ok.status_code == 200
             names = [n for n, _ in seen]
             assert names[0] == "ask" and "confirm" in names and names[-1] == "result", seen
@@ -170,16 +202,26 @@ def test_entra_tokens_validated_against_loopback_jwks(serve, tmp_path, jwks_serv
 
     jwks, add_key, hits = jwks_server
     issuer = "https://login.microsoftonline.com/tenant-1/v2.0"
-    entra = EntraSettings(jwks_url=f"{jwks.url}/keys", issuer=issuer, audience="api://dualtrack", jwks_min_refresh_s=0)
+    entra = EntraSettings(
+        jwks_url=f"{jwks.url}/keys", issuer=issuer, audience="api://dualtrack", jwks_min_refresh_s=0
+    )
     server = serve(make_orc(), HttpSettings(data_dir=str(tmp_path / "d"), entra=entra))
     key1 = add_key("k1")
 
     def token(priv, kid, **over):
-        claims = {"iss": issuer, "aud": "api://dualtrack", "exp": int(time.time()) + 600, "oid": "user-1", "tid": "tenant-1", "preferred_username": "ana@example.com"}
+        claims = {
+            "iss": issuer,
+            "aud": "api://dualtrack",
+            "exp": int(time.time()) + 600,
+            "oid": "user-1",
+            "tid": "tenant-1",
+            "preferred_username": "ana@example.com",
+        }
         claims.update(over)
         return jwt.encode(claims, priv, algorithm="RS256", headers={"kid": kid})
 
     with httpx.Client(base_url=server.url) as c:
+
         def call(tok):
             return c.get("/v1/skills", headers={"Authorization": f"Bearer {tok}"})
 
