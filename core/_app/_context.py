@@ -16,7 +16,6 @@ from .._errors import InputFileError, MalformedResponseError, NoRouteError, Outp
 from .._model._cards import ModelCard, PromptProfile
 from .._model._messages import Completion, CompletionRequest, Message, TextCallback
 from .._model._sensitivity import Sensitivity
-from .._office._labels import read_sensitivity_label
 from .._routing._router import Requirements
 from ._checked import MISSING
 from ._paths import FileAccess, resolve_input, resolve_output
@@ -124,6 +123,8 @@ class SkillContext:
             raise InputFileError(str(p), "no such file; check the path")
         if not p.is_file():
             raise InputFileError(str(p), "is not a regular file")
+        from .._office._labels import read_sensitivity_label  # xml: loaded on the first input file
+
         label = read_sensitivity_label(p, self._orc.labels)
         if label is not None:
             self.raise_sensitivity(label)

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import DualtrackError, MissingDependencyError, NotConfirmedError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
@@ -16,7 +16,6 @@ from .._model._discovery import available_plugins, load_plugin
 from .._model._redact import Redactor
 from .._model._sensitivity import Sensitivity
 from .._model._sync import LoopThread
-from .._office._labels import LabelPolicy
 from .._plugins._registry import Plugin, PluginRegistry
 from .._plugins._skills import Skill
 from .._routing._decision import RouteDecision
@@ -31,6 +30,9 @@ from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
 from ._paths import FileAccess, FileRoots, bind_paths
 from ._sources import FileSource, FileSources
+
+if TYPE_CHECKING:
+    from .._office._labels import LabelPolicy  # xml and a pydantic model: loaded when a label is read
 
 __all__ = ["Orchestrator"]
 
@@ -108,7 +110,7 @@ class Orchestrator:
         self.redactor.install()  # the `dualtrack` logger, while this orchestrator lives
         self.telemetry = Telemetry(tracer, redactor=self.redactor)
         executor = Executor(self.router.cards, retry, telemetry=self.telemetry, redactor=self.redactor)
-        self.labels = labels or LabelPolicy()
+        self._labels = labels
         self.default_sensitivity = Sensitivity.parse(default_sensitivity)
         usage: Ledger = ledger or MemoryLedger()
         self.budgets = budgets or Budgets()
@@ -145,6 +147,19 @@ class Orchestrator:
         else:
             for obj in plugins:
                 self.add_plugin(obj)
+
+    @property
+    def labels(self) -> LabelPolicy:
+        """How document sensitivity labels map to levels (the default policy unless one was given)."""
+        if self._labels is None:
+            from .._office._labels import LabelPolicy
+
+            self._labels = LabelPolicy()
+        return self._labels
+
+    @labels.setter
+    def labels(self, value: LabelPolicy) -> None:
+        self._labels = value
 
     # -- construction -------------------------------------------------------------
 

@@ -40,11 +40,11 @@ from .._errors import (
     MissingDependencyError,
     UserError,
 )
-from .._office._labels import LabelPolicy
 from ._paths import FileRoots, path_parameters
 
 if TYPE_CHECKING:
     from .._model._redact import Redactor
+    from .._office._labels import LabelPolicy
     from .._plugins._skills import Skill
     from ._source_call import SourceCall
 

@@ -82,7 +82,7 @@ class ModelCard(BaseModel):
             see :class:`PromptProfile`).
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     track: Track

@@ -13,13 +13,14 @@ import difflib
 import inspect
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, MissingDependencyError, UserError
 from ._cards import Connector, ModelCard
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from ._redact import Redactor
 
 __all__ = [
@@ -79,6 +80,8 @@ def install_hint(module: str) -> str:
 
 @cache
 def _group(group: str) -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points  # ~10 ms: only when a name is looked up
+
     return {ep.name: ep for ep in entry_points(group=group)}
 
 

@@ -93,7 +93,7 @@ class LabelPolicy(BaseModel):
         default: Level of a label that is present but unknown (fail closed).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     names: dict[str, Sensitivity] = Field(default_factory=lambda: dict(DEFAULT_LABEL_NAMES))
     ids: dict[str, Sensitivity] = Field(default_factory=dict)

@@ -51,7 +51,7 @@ class Policy(BaseModel):
         deny: Skill or plugin name → models that must never serve it (a hard constraint).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     objective: Objective = "balanced"
     prefer_track: Track | None = None

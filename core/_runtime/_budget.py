@@ -49,7 +49,7 @@ class Budget(BaseModel):
         tokens_per_day: Input plus output tokens per day.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     usd_per_day: float | None = Field(default=None, ge=0)
     tokens_per_day: int | None = Field(default=None, ge=0)

@@ -32,7 +32,7 @@ class RetryPolicy(BaseModel):
         breaker_min_calls: Calls the window must hold before the ratio can open it.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_retries: int = Field(default=2, ge=0)
     base_delay_s: float = Field(default=0.5, ge=0)
