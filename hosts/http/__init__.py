@@ -26,6 +26,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 from ._app import HttpService, create_app, path_roles
 from ._auth import Authenticator, Caller, JwksCache
 from ._cli import app_from_env, run_cli
+from ._openapi import openapi_document, operation_id
 from ._problems import PROBLEM_TYPES, Problem, problem_type
 from ._settings import ApiKeySpec, EntraSettings, HttpSettings, hash_key, load_http_settings, new_key
 from ._state import MemoryState, StateBackend
@@ -51,6 +52,8 @@ __all__ = [
     "hash_key",
     "load_http_settings",
     "new_key",
+    "openapi_document",
+    "operation_id",
     "path_roles",
     "problem_type",
     "run_cli",
