@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import AllAttemptsFailedError, ConnectorError, ContextLengthError
 from .._model._cards import Connector, ModelCard
@@ -35,6 +35,9 @@ from ._attempt import Abort, CandidateCall, Fallback, Gate, Stream
 from ._circuit import CircuitBreaker
 from ._retry import Attempt, Outcome, RetryPolicy, backoff
 from ._telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from ._state_circuit import CircuitBoard
 
 __all__ = ["Attempt", "Executor", "Gate", "Outcome", "RetryPolicy"]
 
@@ -81,6 +84,7 @@ class Executor:
         self.redactor = redactor if redactor is not None else self.telemetry.redactor
         self.rng = random.Random()
         self.breakers: dict[str, CircuitBreaker] = {}
+        self.circuits: CircuitBoard | None = None  # set when workers share circuit state
         self._connectors: dict[str, Connector] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -96,14 +100,17 @@ class Executor:
         b = self.breakers.get(model)
         if b is None:
             r = self.retry
-            b = CircuitBreaker(
-                r.breaker_threshold,
-                r.breaker_window_s,
-                r.breaker_cooldown_s,
-                self.now,
-                r.breaker_failure_ratio,
-                r.breaker_min_calls,
-            )
+            if self.circuits is not None:
+                b = self.circuits.breaker(model, r, self.now)
+            else:
+                b = CircuitBreaker(
+                    r.breaker_threshold,
+                    r.breaker_window_s,
+                    r.breaker_cooldown_s,
+                    self.now,
+                    r.breaker_failure_ratio,
+                    r.breaker_min_calls,
+                )
             self.breakers[model] = b
         return b
 
@@ -117,6 +124,10 @@ class Executor:
     def unavailable(self) -> dict[str, Rejection]:
         """Models whose circuit is open now, each with its rejection (for the router)."""
         out: dict[str, Rejection] = {}
+        if self.circuits is not None:  # circuits other workers opened, for models not called here yet
+            for name in self.circuits.open_models():
+                if name in self.cards and name not in self.breakers:
+                    self.breaker(name)
         for name, b in self.breakers.items():
             if b.is_open:
                 reason = b.unavailable_reason()

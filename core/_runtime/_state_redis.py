@@ -1,0 +1,453 @@
+"""Shared state in Redis: for workers on several machines (the ``redis`` extra).
+
+Each check-and-write (a budget reservation, a lease, a window hit, a probe claim,
+a mailbox delivery) is one Lua script, so it is atomic on the server; every
+operation is one round trip. Keys start with ``dualtrack:`` (``?prefix=name`` in
+the URL picks another prefix, to keep deployments apart in one Redis). Budget keys
+expire two days after their last write; usage rows are kept (configure Redis
+persistence to keep them across restarts of the server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .._errors import MissingDependencyError
+from .._model._redact import redact_shapes
+from ._ledger import UsageRow, UtcDay
+from ._state import BudgetUnit, CircuitRecord, ScopeLimit, SharedStateError, Shortfall, safe_url
+
+if TYPE_CHECKING:
+    from .._model._cards import ModelCard
+    from .._model._messages import Usage
+
+__all__ = ["RedisLedger", "RedisState"]
+
+T = TypeVar("T")
+_TWO_DAYS = 2 * 86_400
+_SEP = "\x1f"
+
+_RESERVE = """
+local now = tonumber(ARGV[1]); local expires = now + tonumber(ARGV[2])
+local usd = tonumber(ARGV[4]); local tokens = tonumber(ARGV[5])
+local n = #KEYS / 2
+for i = 1, n do
+  local lu, lt = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  if lu ~= '' or lt ~= '' then
+    local s = redis.call('HMGET', KEYS[2 * i - 1], 'usd', 'tokens')
+    local su, st = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+    local hu, ht = 0, 0
+    local h = redis.call('HGETALL', KEYS[2 * i])
+    for j = 1, #h, 2 do
+      local a, b, e = string.match(h[j + 1], '(%S+) (%S+) (%S+)')
+      if tonumber(e) <= now then redis.call('HDEL', KEYS[2 * i], h[j])
+      else hu = hu + tonumber(a); ht = ht + tonumber(b) end
+    end
+    if lu ~= '' and usd > 0 and su + hu + usd > tonumber(lu) then
+      return {'usd', tostring(i), string.format('%.17g', su + hu)}
+    end
+    if lt ~= '' and st + ht + tokens > tonumber(lt) then
+      return {'tokens', tostring(i), string.format('%.17g', st + ht)}
+    end
+  end
+end
+local v = ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. string.format('%.17g', expires)
+for i = 1, n do
+  redis.call('HSET', KEYS[2 * i], ARGV[3], v)
+  redis.call('EXPIRE', KEYS[2 * i], 172800)
+end
+return {'ok'}
+"""
+
+_USED = """
+local now = tonumber(ARGV[1]); local out = {}
+for i = 1, #KEYS / 2 do
+  local s = redis.call('HMGET', KEYS[2 * i - 1], 'usd', 'tokens')
+  local u, t = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+  local h = redis.call('HGETALL', KEYS[2 * i])
+  for j = 1, #h, 2 do
+    local a, b, e = string.match(h[j + 1], '(%S+) (%S+) (%S+)')
+    if tonumber(e) > now then u = u + tonumber(a); t = t + tonumber(b) end
+  end
+  out[#out + 1] = string.format('%.17g', u); out[#out + 1] = string.format('%.17g', t)
+end
+return out
+"""
+
+_CLAIM = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw)
+if tonumber(rec.probe_until) > tonumber(ARGV[2]) then return 0 end
+rec.probe_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 1
+"""
+
+_END_PROBE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local rec = cjson.decode(raw); rec.probe_until = 0
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+return 1
+"""
+
+_LEASE = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4]) * 1000))
+return 1
+"""
+
+_HIT = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return string.format('%.17g', window - (now - tonumber(oldest[2])))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return false
+"""
+
+_DELIVER = """
+if redis.call('GET', KEYS[1]) == '' then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') return 1 end
+return 0
+"""
+
+_COLLECT = """
+local v = redis.call('GET', KEYS[1])
+if v and v ~= '' then redis.call('DEL', KEYS[1]) return v end
+return false
+"""
+
+
+def _client(url: str) -> tuple[Any, str]:
+    """A Redis client for ``url`` (without our ``prefix`` parameter) and the key prefix."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "shared state in Redis", "redis", "pip install 'dualtrack[redis]'"
+        ) from exc
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    prefix = next((v for k, v in query if k == "prefix"), "dualtrack")
+    rest = urlencode([(k, v) for k, v in query if k != "prefix"])
+    client = redis.Redis.from_url(
+        urlunsplit(parts._replace(query=rest)),
+        decode_responses=True,
+        socket_timeout=5.0,
+        socket_connect_timeout=5.0,
+        health_check_interval=30,
+    )
+    return client, prefix
+
+
+class RedisState:
+    """:class:`~dualtrack._runtime._state.SharedState` in Redis (see the module docstring).
+
+    Args:
+        url: ``redis://[:password@]host:port/db``, ``rediss://...`` or ``unix:///path.sock``,
+            optionally with ``?prefix=name``.
+        clock: Wall clock (seconds since the epoch); the machines should agree on it (NTP).
+    """
+
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.url = safe_url(url)
+        self.clock = clock or time.time
+        self._raw_url = url
+        self._lock = threading.Lock()
+        self._r: Any = None
+        self._p = ""
+        self._scripts: dict[str, Any] = {}
+        self._ledger: RedisLedger | None = None
+
+    def _redis(self) -> Any:
+        if self._r is None:
+            with self._lock:
+                if self._r is None:
+                    r, self._p = _client(self._raw_url)
+                    self._scripts = {
+                        name: r.register_script(src)
+                        for name, src in (
+                            ("reserve", _RESERVE),
+                            ("used", _USED),
+                            ("claim", _CLAIM),
+                            ("end_probe", _END_PROBE),
+                            ("lease", _LEASE),
+                            ("hit", _HIT),
+                            ("deliver", _DELIVER),
+                            ("collect", _COLLECT),
+                        )
+                    }
+                    self._r = r
+        return self._r
+
+    def _do(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(client)``, turning Redis failures into :class:`SharedStateError`."""
+        import redis
+
+        r = self._redis()
+        try:
+            return fn(r)
+        except redis.RedisError as exc:
+            raise SharedStateError(
+                f"{type(exc).__name__}: {exc}; check that the Redis server runs and the URL is right",
+                self.url,
+            ) from exc
+
+    def _run(self, script: str, keys: Sequence[str], args: Sequence[object]) -> Any:
+        self._redis()
+        return self._do(lambda r: self._scripts[script](keys=list(keys), args=list(args)))
+
+    def key(self, *parts: str) -> str:
+        """A key under this state's prefix."""
+        self._redis()
+        return ":".join((self._p, *parts))
+
+    # -- budgets ------------------------------------------------------------------
+
+    def _budget_keys(self, day: str, keys: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for k in keys:
+            out += [self.key("bs", day, k), self.key("bh", day, k)]
+        return out
+
+    def reserve(
+        self,
+        day: str,
+        keys: Sequence[str],
+        limits: Sequence[ScopeLimit],
+        usd: float,
+        tokens: int,
+        *,
+        hold: str,
+        ttl_s: float,
+    ) -> Shortfall | None:
+        """See :meth:`SharedState.reserve`."""
+        by_key = {lim.key: lim for lim in limits}
+        order = [*by_key, *(k for k in keys if k not in by_key)]
+        args: list[object] = [repr(self.clock()), repr(ttl_s), hold, repr(float(usd)), str(int(tokens))]
+        for k in order:
+            lim = by_key.get(k)
+            args += ["" if lim is None or lim.usd is None else repr(lim.usd)]
+            args += ["" if lim is None or lim.tokens is None else str(lim.tokens)]
+        got = self._run("reserve", self._budget_keys(day, order), args)
+        if got[0] == "ok":
+            return None
+        lim = by_key[order[int(got[1]) - 1]]
+        unit = BudgetUnit(got[0])
+        limit = lim.usd if unit is BudgetUnit.USD else lim.tokens
+        return Shortfall(key=lim.key, unit=unit, used=float(got[2]), limit=float(limit or 0))
+
+    def settle(self, day: str, keys: Sequence[str], hold: str | None, usd: float, tokens: int) -> None:
+        """See :meth:`SharedState.settle`."""
+
+        def run(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            for k in keys:
+                if hold is not None:
+                    pipe.hdel(self.key("bh", day, k), hold)
+                if usd or tokens:
+                    spent = self.key("bs", day, k)
+                    pipe.hincrbyfloat(spent, "usd", float(usd))
+                    pipe.hincrby(spent, "tokens", int(tokens))
+                    pipe.expire(spent, _TWO_DAYS)
+            pipe.execute()
+
+        self._do(run)
+
+    def used(self, day: str, keys: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """See :meth:`SharedState.used`."""
+        if not keys:
+            return {}
+        got = self._run("used", self._budget_keys(day, keys), [repr(self.clock())])
+        out: dict[str, tuple[float, float]] = {}
+        for i, k in enumerate(keys):
+            u, t = float(got[2 * i]), float(got[2 * i + 1])
+            if u or t:
+                out[k] = (u, t)
+        return out
+
+    def spent(self, day: str, key: str) -> tuple[float, int]:
+        """See :meth:`SharedState.spent`."""
+        u, t = self._do(lambda r: r.hmget(self.key("bs", day, key), "usd", "tokens"))
+        return float(u or 0.0), int(t or 0)
+
+    # -- circuits -----------------------------------------------------------------
+
+    def circuits(self) -> dict[str, CircuitRecord]:
+        """See :meth:`SharedState.circuits`."""
+        raw: dict[str, str] = self._do(lambda r: r.hgetall(self.key("circuits")))
+        out: dict[str, CircuitRecord] = {}
+        for model, text in raw.items():
+            d = json.loads(text)
+            out[model] = CircuitRecord(
+                model=model,
+                opened_at=float(d["opened_at"]),
+                until=float(d["until"]),
+                why=str(d.get("why") or ""),
+                last_error=d.get("last_error") or None,
+                probe_until=float(d.get("probe_until") or 0.0),
+            )
+        return out
+
+    def open_circuit(self, record: CircuitRecord) -> None:
+        """See :meth:`SharedState.open_circuit`."""
+        text = json.dumps(
+            {
+                "opened_at": record.opened_at,
+                "until": record.until,
+                "why": record.why,
+                "last_error": record.last_error or "",
+                "probe_until": 0,
+            }
+        )
+        self._do(lambda r: r.hset(self.key("circuits"), record.model, text))
+
+    def close_circuit(self, model: str) -> None:
+        """See :meth:`SharedState.close_circuit`."""
+        self._do(lambda r: r.hdel(self.key("circuits"), model))
+
+    def claim_probe(self, model: str, now: float, ttl_s: float) -> bool:
+        """See :meth:`SharedState.claim_probe`."""
+        return bool(self._run("claim", [self.key("circuits")], [model, repr(now), repr(ttl_s)]))
+
+    def end_probe(self, model: str) -> None:
+        """See :meth:`SharedState.end_probe`."""
+        self._run("end_probe", [self.key("circuits")], [model])
+
+    # -- usage --------------------------------------------------------------------
+
+    def ledger(self) -> RedisLedger:
+        """The usage rows, in this Redis."""
+        if self._ledger is None:
+            self._ledger = RedisLedger(self)
+        return self._ledger
+
+    # -- host primitives ----------------------------------------------------------
+
+    def lease(self, name: str, limit: int, token: str, ttl_s: float) -> bool:
+        """See :meth:`SharedState.lease`."""
+        return bool(
+            self._run("lease", [self.key("lease", name)], [repr(self.clock()), limit, token, repr(ttl_s)])
+        )
+
+    def unlease(self, name: str, token: str) -> None:
+        """See :meth:`SharedState.unlease`."""
+        self._do(lambda r: r.zrem(self.key("lease", name), token))
+
+    def hit(self, name: str, limit: int, window_s: float, token: str) -> float | None:
+        """See :meth:`SharedState.hit`."""
+        got = self._run("hit", [self.key("hits", name)], [repr(self.clock()), limit, repr(window_s), token])
+        return None if got is None else max(0.0, float(got))
+
+    def expect(self, key: str, ttl_s: float) -> None:
+        """See :meth:`SharedState.expect`."""
+        self._do(lambda r: r.set(self.key("mail", key), "", px=max(1, int(ttl_s * 1000))))
+
+    def deliver(self, key: str, value: str) -> bool:
+        """See :meth:`SharedState.deliver`."""
+        return bool(self._run("deliver", [self.key("mail", key)], [value]))
+
+    def collect(self, key: str) -> str | None:
+        """See :meth:`SharedState.collect`."""
+        got = self._run("collect", [self.key("mail", key)], [])
+        return None if got is None else str(got)
+
+    def forget(self, key: str) -> None:
+        """See :meth:`SharedState.forget`."""
+        self._do(lambda r: r.delete(self.key("mail", key)))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        r, self._r = self._r, None
+        if r is not None:
+            r.close()
+
+    def __repr__(self) -> str:
+        return f"RedisState({self.url!r})"
+
+
+class RedisLedger:
+    """Usage rows in Redis: one hash per UTC day, counters per model, track and skill.
+
+    Args:
+        state: The Redis state whose connection and prefix it uses.
+    """
+
+    def __init__(self, state: RedisState) -> None:
+        self._state = state
+        self._day = UtcDay()
+
+    def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
+        """Record one answered call (one round trip)."""
+        import time
+
+        st = self._state
+        day = self._day.of(time.time())
+        base = _SEP.join((redact_shapes(card.name), card.track.value, redact_shapes(skill or "-")))
+
+        def run(r: Any) -> None:
+            pipe = r.pipeline(transaction=True)
+            key = st.key("usage", day)
+            pipe.hincrby(key, base + _SEP + "calls", 1)
+            pipe.hincrby(key, base + _SEP + "in", int(usage.input_tokens))
+            pipe.hincrby(key, base + _SEP + "out", int(usage.output_tokens))
+            pipe.hincrbyfloat(key, base + _SEP + "usd", float(cost_usd))
+            pipe.sadd(st.key("usage", "days"), day)
+            pipe.execute()
+
+        st._do(run)
+
+    def rows(self, days: int | None = None) -> list[UsageRow]:
+        """Aggregated rows of the last ``days`` days (all when ``None``), sorted by day, model, skill."""
+        st = self._state
+        since = ""
+        if days is not None:
+            since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=max(days, 1) - 1)).isoformat()
+        known: set[str] = st._do(lambda r: r.smembers(st.key("usage", "days")))
+        wanted = sorted(d for d in known if d >= since)
+
+        def run(r: Any) -> list[dict[str, str]]:
+            pipe = r.pipeline(transaction=False)
+            for d in wanted:
+                pipe.hgetall(st.key("usage", d))
+            return list(pipe.execute())
+
+        tables = st._do(run) if wanted else []
+        out: list[UsageRow] = []
+        for day, table in zip(wanted, tables, strict=True):
+            acc: dict[tuple[str, str, str], dict[str, float]] = defaultdict(dict)
+            for field, value in table.items():
+                model, track, skill, what = field.split(_SEP)
+                acc[(model, track, skill)][what] = float(value)
+            for (model, track, skill), v in sorted(acc.items()):
+                out.append(
+                    UsageRow(
+                        day,
+                        model,
+                        track,
+                        skill,
+                        int(v.get("calls", 0)),
+                        int(v.get("in", 0)),
+                        int(v.get("out", 0)),
+                        float(v.get("usd", 0.0)),
+                    )
+                )
+        return out
+
+    def __repr__(self) -> str:
+        return f"RedisLedger({self._state.url!r})"
