@@ -11,7 +11,7 @@ Routes (all JSON, problems as ``application/problem+json``)::
     POST /v1/ask                     a model calls skills as tools; SSE: confirm events
     POST /v1/ask/{id}/confirm        approve/decline one write of an ask
     GET|POST /v1/files, GET|DELETE /v1/files/{name}   the caller's workspace
-    GET  /openapi.json, /docs, /healthz, /readyz; static files at /
+    GET  /openapi.json, /docs, /healthz, /readyz, /manifest.xml (Office add-in); the task pane at /
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from ._ask import AskSession, CallerRoots, Confirmer, current_ask, decision_key
 from ._auth import Authenticator, Caller
 from ._calls import Emit, Runner, problem_response, wants_stream
 from ._guard import Guard
+from ._manifest import manifest_endpoint
 from ._openapi import docs_html, openapi_document
 from ._problems import Problem, problem_from_exception
 from ._settings import HttpSettings
@@ -611,6 +612,7 @@ def create_app(
         Route("/docs", safe(svc.docs), methods=["GET"]),
         Route("/healthz", safe(svc.healthz), methods=["GET"]),
         Route("/readyz", safe(svc.readyz), methods=["GET"]),
+        Route("/manifest.xml", safe(manifest_endpoint), methods=["GET"]),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
     ]
     app = Starlette(
