@@ -78,6 +78,9 @@ if TYPE_CHECKING:
     from ._runtime._shadow import ShadowResult
     from ._runtime._shadow_log import ShadowLog, ShadowRecord
     from ._runtime._sqlite_ledger import SqliteLedger
+    from ._runtime._state import SharedState, SharedStateError, open_state
+    from ._runtime._state_redis import RedisState
+    from ._runtime._state_sqlite import SqliteState
 
 __version__ = "0.1.0"
 
@@ -142,6 +145,7 @@ __all__ = [
     "PromptProfile",
     "RateLimitError",
     "Redactor",
+    "RedisState",
     "Rejection",
     "Requirements",
     "RetryPolicy",
@@ -152,11 +156,14 @@ __all__ = [
     "ShadowLog",
     "ShadowRecord",
     "ShadowResult",
+    "SharedState",
+    "SharedStateError",
     "Skill",
     "SkillContext",
     "SkillResult",
     "SkillScope",
     "SqliteLedger",
+    "SqliteState",
     "StreamingConnector",
     "TextCallback",
     "ToolCall",
@@ -176,6 +183,7 @@ __all__ = [
     "inspect_package",
     "load_config",
     "load_workload",
+    "open_state",
     "path_parameters",
     "plugin",
     "read_sensitivity_label",
@@ -235,6 +243,11 @@ _LAZY: dict[str, str] = {
     "SkillResult": "_runtime._result",
     "SkillScope": "_runtime._gateway",
     "SqliteLedger": "_runtime._sqlite_ledger",
+    "SqliteState": "_runtime._state_sqlite",
+    "SharedState": "_runtime._state",
+    "SharedStateError": "_runtime._state",
+    "RedisState": "_runtime._state_redis",
+    "open_state": "_runtime._state",
     "StreamingConnector": "_model._cards",
     "TextCallback": "_model._messages",
     "ToolCall": "_model._messages",

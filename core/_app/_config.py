@@ -26,6 +26,7 @@ from .._runtime._budget import Budgets
 from .._runtime._execution import RetryPolicy
 from .._runtime._ledger import Ledger
 from .._runtime._shadow_log import ShadowLog, ShadowSettings, shadow_log_path
+from .._runtime._state import SharedState
 
 __all__ = ["Config", "find_config", "load_config"]
 
@@ -47,6 +48,10 @@ class Config(BaseModel):
             ``None`` uses ``$DUALTRACK_LEDGER`` or ``usage.sqlite3`` in the user's
             data directory; ``"memory"`` keeps usage in memory only.
         budgets: Daily USD and token limits, global and per skill or plugin.
+        state: What several workers share (budgets, open circuits, usage rows):
+            ``sqlite:///path`` (relative to the config file; workers on one disk) or
+            ``redis://host:6379/0`` (several machines); ``None`` uses ``$DUALTRACK_STATE``,
+            else each process keeps its own.
         roots: Folders skills may read and write (relative to the config file);
             ``None`` means the working directory.
         mcp_servers: ``[[mcp_servers]]``: MCP servers whose tools become plugins (the
@@ -69,6 +74,7 @@ class Config(BaseModel):
     plugins: list[str] | None = None
     ledger: str | None = None
     budgets: Budgets = Field(default_factory=Budgets)
+    state: str | None = None
     roots: list[str] | None = None
     mcp_servers: list[dict[str, Any]] = Field(default_factory=list)
     shadow: ShadowSettings = Field(default_factory=ShadowSettings)
@@ -81,9 +87,25 @@ class Config(BaseModel):
         base = Path(self.path).parent if self.path else Path.cwd()
         return [base / Path(r).expanduser() for r in self.roots]
 
-    def make_ledger(self) -> Ledger | None:
-        """The persistent ledger, or ``None`` for the in-memory default (``ledger = "memory"``)."""
+    def make_state(self) -> SharedState | None:
+        """The shared state of ``state`` (or ``$DUALTRACK_STATE``), or ``None`` (each process its own)."""
+        url = self.state if self.state is not None else os.environ.get("DUALTRACK_STATE") or None
+        if url is None or not url.strip():
+            return None
+        from .._runtime._state import open_state
+
+        base = Path(self.path).parent if self.path is not None and self.state is not None else None
+        return open_state(url.strip(), base=base)
+
+    def make_ledger(self, state: SharedState | None = None) -> Ledger | None:
+        """The persistent ledger, or ``None`` for the in-memory default (``ledger = "memory"``).
+
+        Args:
+            state: The shared state; its ledger is used when ``ledger`` is not set.
+        """
         where = self.ledger if self.ledger is not None else os.environ.get("DUALTRACK_LEDGER") or None
+        if where is None and state is not None:
+            return state.ledger()
         if where is not None and where.strip().lower() in ("memory", ":memory:"):
             return None
         from .._runtime._sqlite_ledger import SqliteLedger

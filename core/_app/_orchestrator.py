@@ -26,6 +26,7 @@ from .._runtime._gateway import ModelGateway
 from .._runtime._ledger import Ledger, MemoryLedger
 from .._runtime._result import SkillResult
 from .._runtime._shadow import ShadowCallback
+from .._runtime._state import SharedState, open_state
 from .._runtime._telemetry import Telemetry
 from ._context import ProgressCallback, SkillContext
 from ._paths import FileAccess, FileRoots, bind_paths
@@ -74,6 +75,10 @@ class Orchestrator:
         file_sources: Where references in path arguments (``onedrive:/Reports/q3.docx``,
             sharing URLs ...) are fetched from and written back to (see
             :class:`~dualtrack.FileSource`); ``[[file_sources]]`` in dualtrack.toml adds more.
+        state: What several workers share (budgets, open circuits, usage rows): a
+            :class:`~dualtrack.SharedState` or its URL, ``sqlite:///path`` (workers on one
+            disk) or ``redis://host:6379/0`` (several machines). ``None`` keeps them in
+            this process. Its ledger is used unless ``ledger`` is given.
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class Orchestrator:
         roots: Iterable[str | Path] | None = None,
         allow_secrets: Iterable[str] = (),
         file_sources: Iterable[FileSource] = (),
+        state: SharedState | str | None = None,
     ) -> None:
         cards = list(models)
         names = [c.name for c in cards]
@@ -112,7 +118,13 @@ class Orchestrator:
         executor = Executor(self.router.cards, retry, telemetry=self.telemetry, redactor=self.redactor)
         self._labels = labels
         self.default_sensitivity = Sensitivity.parse(default_sensitivity)
-        usage: Ledger = ledger or MemoryLedger()
+        self.state: SharedState | None = open_state(state) if isinstance(state, str) else state
+        self._owns_state = isinstance(state, str)
+        usage: Ledger = ledger or (self.state.ledger() if self.state is not None else MemoryLedger())
+        if self.state is not None:  # every worker sees the circuits another one opened
+            from .._runtime._state_circuit import CircuitBoard
+
+            executor.circuits = CircuitBoard(self.state)
         self.budgets = budgets or Budgets()
         unknown = sorted({t for targets in (shadow or {}).values() for t in targets} - set(names))
         if not 0.0 <= shadow_fraction <= 1.0:
@@ -123,7 +135,7 @@ class Orchestrator:
             self.router,
             executor,
             ledger=usage,
-            budget=BudgetTracker(self.budgets, usage) if self.budgets.active else None,
+            budget=self._budget_tracker(usage, executor) if self.budgets.active else None,
             shadow=shadow,
             on_shadow=on_shadow,
             shadow_fraction=shadow_fraction,
@@ -178,13 +190,15 @@ class Orchestrator:
         from ._config import load_config
 
         cfg = load_config(path)
+        state = cfg.make_state() if "state" not in overrides else None
         kwargs: dict[str, Any] = {
             "models": cfg.models,
             "policy": cfg.policy,
             "retry": cfg.retry,
             "labels": cfg.labels,
             "default_sensitivity": cfg.default_sensitivity,
-            "ledger": cfg.make_ledger(),
+            "ledger": cfg.make_ledger(state),
+            "state": state,
             "budgets": cfg.budgets,
             "roots": cfg.root_paths(),
         }
@@ -196,6 +210,7 @@ class Orchestrator:
             kwargs["on_shadow"] = cfg.make_shadow_log().record
         kwargs.update(overrides)
         orc = cls(**kwargs)
+        orc._owns_state = state is not None and orc.state is state  # opened here: closed with orc
         orc.file_sources.configure(cfg.file_sources, cfg.path, redactor=orc.redactor)
         for name, load in cfg.section_plugins():  # [[mcp_servers]] and the like, through their host
             try:
@@ -206,6 +221,14 @@ class Orchestrator:
                     orc._plugin_failures[name] = exc
                 _log.warning("skipping configured plugin %r: %s", name, exc)
         return orc
+
+    def _budget_tracker(self, usage: Ledger, executor: Executor) -> BudgetTracker:
+        """Budgets in this process, or in the shared state (which also shares open circuits)."""
+        if self.state is None:
+            return BudgetTracker(self.budgets, usage)
+        from .._runtime._state_budget import SharedBudgetTracker
+
+        return SharedBudgetTracker(self.budgets, self.state, hold_ttl_s=executor.retry.deadline_s + 60.0)
 
     def add_plugin(self, obj: object) -> Plugin:
         """Register a plugin class, instance or installed name (validated now)."""
@@ -480,6 +503,8 @@ class Orchestrator:
                     _log.warning("plugin %r failed to close", p.name, exc_info=True)
         await self.file_sources.aclose()
         await self.gateway.aclose()
+        if self._owns_state and self.state is not None:
+            self.state.close()
 
     async def __aenter__(self) -> Orchestrator:
         return self

@@ -58,6 +58,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "uvicorn": ("mcp", "uvicorn"),
     "semantic_kernel": ("sk", "semantic-kernel"),
     "agent_framework": ("agents", "agent-framework-core"),
+    "redis": ("redis", "redis"),
 }
 """Optional dependencies of dualtrack's own plugins and connectors, by the module imported."""
 
