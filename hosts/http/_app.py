@@ -43,7 +43,8 @@ from ._manifest import manifest_endpoint
 from ._openapi import docs_html, openapi_document
 from ._problems import Problem, problem_from_exception
 from ._settings import HttpSettings
-from ._state import MemoryState, StateBackend
+from ._shared_state import state_for
+from ._state import StateBackend
 from ._uploads import store_upload
 from ._workspace import Workspace, Workspaces
 
@@ -110,7 +111,7 @@ class HttpService:
     ) -> None:
         self.orc = orc
         self.settings = settings
-        self.state: StateBackend = state or MemoryState()
+        self.state: StateBackend = state or state_for(orc)  # shared when orc.state is
         self.auth = Authenticator(settings, jwks_client=jwks_client)
         self.workspaces = Workspaces(settings.data_path(), settings.file_ttl_s)
         self.runner = Runner(self.clean)
