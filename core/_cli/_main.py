@@ -77,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, default=1, help="worker processes")
     sv.add_argument("--http-config", help="the [http] settings (default: dualtrack-http.toml)")
     sv.add_argument("--new-key", metavar="NAME", help="print a new API key and its [[http.api_keys]] entry")
+    m365 = sub.add_parser("m365", help="Microsoft 365: build the Copilot agent package of the skills")
+    m365_sub = m365.add_subparsers(dest="m365_command", required=True, metavar="ACTION")
+    pk = m365_sub.add_parser("package", help="write the app package (.zip) and a report")
+    pk.add_argument("--out", required=True, help="the .zip to write (the report goes next to it)")
+    pk.add_argument("--base-url", required=True, help="the HTTP host's public https URL (dualtrack serve)")
+    pk.add_argument("--name", required=True, help="the agent's name (at most 30 characters)")
+    pk.add_argument("--mcp-url", help="the MCP host's https URL, for skills Copilot cannot call whole")
+    pk.add_argument("--description", help="what the agent does (default: from the plugins)")
+    pk.add_argument("--app-id", help="the app's GUID (default: derived from the name and base URL)")
+    pk.add_argument("--version", dest="app_version", default="1.0.0", help="the app's version (1.0.0)")
+    pk.add_argument("--developer", default="dualtrack", help="the developer's name in the store")
+    pk.add_argument("--accent-color", default="#2B6CB0", help="the colour icon's background (#rrggbb)")
+    pk.add_argument("--api-key-registration", metavar="ID", help="the service's API key registration id")
     return p
 
 
@@ -134,6 +147,8 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _mcp(args)
     if cmd == "serve":
         return _serve(args)
+    if cmd == "m365":
+        return _m365(args)
     if cmd == "eval":
         from .._eval._command import run_eval_command
 
@@ -180,6 +195,27 @@ def _mcp(args: argparse.Namespace) -> int:
             roots=args.root,
             allow_writes=args.allow_writes,
             max_sensitivity=args.max_sensitivity,
+        )
+    )
+
+
+def _m365(args: argparse.Namespace) -> int:
+    import importlib
+
+    host = importlib.import_module("dualtrack.hosts.m365")  # a host, by name, only when asked for
+    return int(
+        host.run_cli(
+            config=args.config,
+            out=args.out,
+            base_url=args.base_url,
+            name=args.name,
+            mcp_url=args.mcp_url,
+            description=args.description,
+            app_id=args.app_id,
+            version=args.app_version,
+            developer=args.developer,
+            accent_color=args.accent_color,
+            api_key_registration=args.api_key_registration,
         )
     )
 
