@@ -1,39 +1,95 @@
 """HTTP overhead of `dualtrack serve`: requests/s and server CPU per call vs the same calls in-process.
 
-Run by hand: `.venv/bin/python bench/http_overhead.py [--calls 2000]`. The server runs
-uvicorn in this process's background thread with a scripted model (no network), so the
-process CPU time measured around the HTTP run, minus the client's own share (measured
-with the server idle... approximated by the thread CPU of the server thread), is reported.
-Goal: the HTTP layer adds <= 0.5 ms CPU per call at c=64.
+Run by hand: `.venv/bin/python bench/http_overhead.py [--calls 2000] [--profile server.prof]`.
+
+The server runs in its own process (uvicorn, a scripted model: no network); this process is
+the client. The server's CPU per call is read from its ``/proc/<pid>/stat`` around each run,
+so the client's work is not counted. The in-process column is the CPU of the same skill calls
+made with ``await orc.invoke(...)`` in this process (no server running in it). ``added ms`` is
+the difference: what the HTTP layer (ASGI server, routing, auth, JSON, workspace) costs per
+call. Goal: <= 0.5 ms at c=64. ``--profile FILE`` runs the server under cProfile and writes
+its statistics to FILE on exit (read them with ``python -m pstats FILE``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from dualtrack import Orchestrator
-from dualtrack.hosts.http import HttpSettings, create_app
-from dualtrack.testing import ScriptedConnector, model_card
-from tests.hosts.http.support import NotesPlugin, ServerThread
+from dualtrack import Orchestrator  # noqa: E402
+from dualtrack.testing import ScriptedConnector, model_card  # noqa: E402
+from tests.hosts.http.support import NotesPlugin  # noqa: E402
 
 
 def orchestrator() -> Orchestrator:
+    """The orchestrator both sides run: one scripted model, the notes plugin."""
     return Orchestrator(
         models=[model_card(ScriptedConnector(["LOUD"], repeat_last=True))], plugins=[NotesPlugin]
     )
 
 
+def serve(port_file: str, data_dir: str, profile: str | None, access_log: bool) -> None:
+    """The server process: uvicorn on a free loopback port, written to ``port_file`` once listening."""
+    import logging
+    import signal
+
+    import uvicorn
+
+    from dualtrack.hosts.http import HttpSettings, create_app
+
+    if not access_log:
+        logging.getLogger("dualtrack.http.access").setLevel(logging.WARNING)
+    app = create_app(orchestrator(), HttpSettings(data_dir=data_dir))
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    async def announce() -> None:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        Path(port_file).write_text(str(port))
+
+    async def main() -> None:
+        signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+        watcher = asyncio.ensure_future(announce())
+        await server.serve()
+        watcher.cancel()
+
+    if profiler is not None:
+        profiler.enable()
+    try:
+        asyncio.run(main())
+    finally:
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def in_process(calls: int, conc: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``calls`` skill calls made in this process, ``conc`` at a time."""
     orc = orchestrator()
     sem = asyncio.Semaphore(conc)
 
@@ -41,12 +97,14 @@ async def in_process(calls: int, conc: int) -> tuple[float, float]:
         async with sem:
             await orc.invoke("notes.shout", {"text": "hi"})
 
-    cpu, wall = time.thread_time(), time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(min(200, calls))))  # warm-up
+    cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(one() for _ in range(calls)))
-    return time.perf_counter() - wall, time.thread_time() - cpu
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 async def over_http(url: str, calls: int, conc: int) -> float:
+    """Wall seconds of ``calls`` POSTs to the server, ``conc`` at a time."""
     limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as c:
         sem = asyncio.Semaphore(conc)
@@ -61,41 +119,50 @@ async def over_http(url: str, calls: int, conc: int) -> float:
         return time.perf_counter() - start
 
 
-def thread_cpu(thread: threading.Thread) -> float:
-    import os
-
-    with open(f"/proc/{os.getpid()}/task/{thread.native_id}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=2000)
+    ap.add_argument("--profile", help="run the server under cProfile and write its stats here")
+    ap.add_argument("--access-log", action="store_true", help="keep the server's access log on")
+    ap.add_argument("--serve", nargs=2, metavar=("PORT_FILE", "DATA_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:
+        serve(args.serve[0], args.serve[1], args.profile, args.access_log)
+        return
     data = tempfile.mkdtemp()
-    app = create_app(orchestrator(), HttpSettings(data_dir=data))
-    server = ServerThread(app).start()
-    import logging
-
-    logging.getLogger("dualtrack.http.access").setLevel(logging.WARNING)
-    print(
-        f"{'c':>3} {'in-proc req/s':>14} {'http req/s':>11} {'ratio':>6} {'in-proc CPU ms':>15} {'server CPU ms':>14} {'added ms':>9}"
-    )
+    port_file = Path(data) / "port"
+    cmd = [sys.executable, __file__, "--serve", str(port_file), data]
+    if args.profile:
+        cmd += ["--profile", str(Path(args.profile).resolve())]
+    if args.access_log:
+        cmd.append("--access-log")
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL if not args.access_log else None)
     try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port_file.read_text()}"
+        print(
+            f"{'c':>3} {'in-proc req/s':>14} {'http req/s':>11} {'ratio':>6} "
+            f"{'in-proc CPU ms':>15} {'server CPU ms':>14} {'added ms':>9}"
+        )
         for conc in (1, 8, 64):
             wall_in, cpu_in = asyncio.run(in_process(args.calls, conc))
-            asyncio.run(over_http(server.url, min(200, args.calls), conc))  # warm-up
-            before = thread_cpu(server.thread)
-            wall_http = asyncio.run(over_http(server.url, args.calls, conc))
-            cpu_http = thread_cpu(server.thread) - before
+            asyncio.run(over_http(url, min(200, args.calls), conc))  # warm-up
+            before = process_cpu(proc.pid)
+            wall_http = asyncio.run(over_http(url, args.calls, conc))
+            cpu_http = process_cpu(proc.pid) - before
             per_in, per_http = cpu_in / args.calls * 1000, cpu_http / args.calls * 1000
             print(
                 f"{conc:>3} {args.calls / wall_in:>14.0f} {args.calls / wall_http:>11.0f} "
-                f"{wall_in / wall_http:>6.2f} {per_in:>15.3f} {per_http:>14.3f} {per_http - per_in:>9.3f}"
+                f"{wall_in / wall_http:>6.2f} {per_in:>15.3f} {per_http:>14.3f} {per_http - per_in:>9.3f}",
+                flush=True,
             )
     finally:
-        server.stop()
+        proc.terminate()
+        proc.wait(30)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ loop, so the next turn routes only to a model cleared for it (or ends with
 :class:`~dualtrack.NoRouteError`). A failed tool is reported to the model by
 :meth:`~dualtrack.DualtrackError.for_model` only: the error type and a fixed
 sentence, never input values, file text or another model's reply. Paths the
-model chose must lie inside the orchestrator's roots.
+model chose must lie inside the conversation's roots (the orchestrator's, or the
+host's per-caller ones); a relative path is taken relative to the first root, so a
+host can show the model short workspace names instead of its own folders. A host
+may offer only some skills (``tools``): a call to any other is refused, and writes
+are asked of the conversation's own ``confirm`` when it has one.
 
 When no model with the ``tools`` tag qualifies, a model chooses one skill and
 its arguments as constrained JSON instead (:mod:`._ask_offline`), under the same
@@ -19,22 +23,25 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .._errors import DualtrackError, NoRouteError
-from .._model._messages import Message
+from .._errors import DualtrackError, NoRouteError, UnknownSkillError
+from .._model._messages import Message, TextCallback
 from .._model._sensitivity import Sensitivity
 from .._plugins._skills import Skill
 from .._runtime._result import ModelCall, SkillResult
 from ._ask_offline import run_offline
 from ._context import SkillContext
+from ._paths import FileRoots, path_parameters
 
 if TYPE_CHECKING:
-    from ._orchestrator import Orchestrator
+    from ._orchestrator import ConfirmCallback, Orchestrator
 
-__all__ = ["host_skill", "run_ask"]
+__all__ = ["AskOptions", "host_skill", "run_ask"]
 
 _SYSTEM = (
     "You are a helpful assistant inside a productivity application. Use the tools when they "
@@ -45,6 +52,49 @@ _SYSTEM_OFFLINE = (
 )
 _BAD_JSON = "error: ArgumentError: the tool arguments are not valid JSON; send one JSON object"
 _NOT_OBJECT = "error: ArgumentError: the tool arguments must be a JSON object"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskOptions:
+    """What a host sets for one ``ask`` (see :meth:`Orchestrator.ask`).
+
+    Attributes:
+        tools: Plugin or skill names offered as tools (``None``: every skill).
+        roots: The file roots of the tool calls (``None``: the orchestrator's).
+        confirm: Asked about model-chosen writes instead of the orchestrator's ``confirm``.
+        on_text: Streamed text of every model call of the conversation.
+    """
+
+    tools: Iterable[str] | None = None
+    roots: FileRoots | None = None
+    confirm: ConfirmCallback | None = None
+    on_text: TextCallback | None = None
+
+
+class _Conversation:
+    """The state one ``ask`` shares between its turns and its tool calls."""
+
+    def __init__(self, orc: Orchestrator, ctx: SkillContext, options: AskOptions) -> None:
+        self.orc = orc
+        self.ctx = ctx
+        self.options = options
+        self.skills = _offered(orc, options.tools)
+        self.allowed = frozenset(s.full_name for s in self.skills)
+
+    async def run_tool(self, name: str, arguments: str) -> str:
+        """Run one model-chosen tool call; the conversation's level rises before anything returns."""
+        return await _run_tool(self, name, arguments)
+
+
+def _offered(orc: Orchestrator, tools: Iterable[str] | None) -> list[Skill]:
+    """The skills a conversation offers: all, or those named (by plugin or full name)."""
+    skills = list(orc.registry.skills())
+    if tools is None:
+        return skills
+    names = {tools} if isinstance(tools, str) else set(tools)
+    if "*" in names:
+        return skills
+    return [s for s in skills if s.plugin in names or s.full_name in names]
 
 
 class _NoParams(BaseModel):
@@ -89,23 +139,26 @@ def _tool_text(value: Any) -> str:
 
 
 async def run_ask(
-    orc: Orchestrator, prompt: str, max_steps: int, sensitivity: Sensitivity | str | None
+    orc: Orchestrator,
+    prompt: str,
+    max_steps: int,
+    sensitivity: Sensitivity | str | None,
+    options: AskOptions | None = None,
 ) -> SkillResult:
     """Run the tool-calling loop behind :meth:`Orchestrator.ask`."""
+    options = options or AskOptions()
     level = orc.sensitivity_of(sensitivity)
-    ctx = SkillContext(orc, host_skill("ask"), level, files=orc.files.access(model_chosen=True))
-    tools = orc.tools()
+    roots = options.roots or orc.files
+    ctx = SkillContext(
+        orc, host_skill("ask"), level, files=roots.access(model_chosen=True), on_text=options.on_text
+    )
+    talk = _Conversation(orc, ctx, options)
+    tools = [s.openai_tool() for s in talk.skills]
     messages = [Message.system(_SYSTEM), Message.user(prompt)]
     start = time.perf_counter()
     try:
         if tools and not _tools_qualify(ctx):
-            text = await run_offline(
-                ctx,
-                prompt,
-                orc.registry.skills(),
-                _SYSTEM_OFFLINE,
-                lambda name, arguments: _run_tool(orc, name, arguments, ctx),
-            )
+            text = await run_offline(ctx, prompt, talk.skills, _SYSTEM_OFFLINE, talk.run_tool)
             return SkillResult("host.ask", text, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
         for _ in range(max_steps):
             done = await ctx.generate(messages, tools=tools or None)
@@ -113,7 +166,7 @@ async def run_ask(
                 break
             messages.append(Message.assistant(done.text, done.tool_calls))
             for call in done.tool_calls:
-                messages.append(Message.tool(await _run_tool(orc, call.name, call.arguments, ctx), call.id))
+                messages.append(Message.tool(await talk.run_tool(call.name, call.arguments), call.id))
     except DualtrackError as exc:  # the host still learns every call made and the level reached
         exc.calls = list(ctx.calls)
         carried = Sensitivity.parse(exc.sensitivity) if exc.sensitivity else ctx.sensitivity
@@ -131,8 +184,9 @@ def _tools_qualify(ctx: SkillContext) -> bool:
     return True
 
 
-async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillContext) -> str:
+async def _run_tool(talk: _Conversation, name: str, arguments: str) -> str:
     """Run one model-chosen tool call; the conversation's level rises before anything returns."""
+    ctx, options = talk.ctx, talk.options
     try:
         args = json.loads(arguments or "{}")
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
@@ -140,7 +194,20 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     if not isinstance(args, dict):
         return _NOT_OBJECT
     try:
-        result = await orc.invoke(name, args, sensitivity=ctx.sensitivity, chosen_by="model")
+        skill = talk.orc.skill(name)
+        if skill.full_name not in talk.allowed:
+            raise UnknownSkillError(f"{skill.full_name} is not offered in this conversation")
+        if options.roots is not None:
+            args = _under_root(skill, args, options.roots)
+        result = await talk.orc.invoke(
+            skill.full_name,
+            args,
+            sensitivity=ctx.sensitivity,
+            chosen_by="model",
+            roots=options.roots,
+            confirm=options.confirm,
+            on_text=options.on_text,
+        )
     except DualtrackError as exc:
         # a failure can be about a labelled file (or quote it): raise first, then report data-free
         _absorb(ctx, exc.sensitivity, [c for c in exc.calls if isinstance(c, ModelCall)])
@@ -148,6 +215,28 @@ async def _run_tool(orc: Orchestrator, name: str, arguments: str, ctx: SkillCont
     # the tool's value carries whatever the tool read (a labelled file, say), model call or not
     _absorb(ctx, result.sensitivity, result.calls)
     return _tool_text(result.value)
+
+
+def _under_root(skill: Skill, args: dict[str, Any], roots: FileRoots) -> dict[str, Any]:
+    """Relative path arguments taken relative to the first root (absolute ones stay as they are)."""
+    if not roots.roots:
+        return args
+    base = roots.roots[0]
+    out = dict(args)
+    for name in path_parameters(skill):
+        value = args.get(name)
+        if isinstance(value, str) and value and not _is_absolute(value):
+            out[name] = str(base / value)
+        elif isinstance(value, list):
+            out[name] = [
+                str(base / v) if isinstance(v, str) and v and not _is_absolute(v) else v for v in value
+            ]
+    return out
+
+
+def _is_absolute(value: str) -> bool:
+    """An absolute path, a home path, or a reference (``onedrive:/...``, a URL) left to file sources."""
+    return Path(value).is_absolute() or value.startswith("~") or (":" in value.split("/", 1)[0])
 
 
 def _absorb(ctx: SkillContext, level: Sensitivity | str | None, calls: list[ModelCall]) -> None:

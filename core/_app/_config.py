@@ -61,6 +61,10 @@ class Config(BaseModel):
         file_sources: ``[[file_sources]]``: where references in path arguments are
             fetched from (``source = "m365"`` and its settings; ``${NAME}`` is expanded
             when the orchestrator is built).
+        sections: Tables that installed hosts handle (``[http]`` for ``dualtrack serve``),
+            by name, as written (``${NAME}`` is expanded by the host that reads them). A
+            host registers a section under the ``dualtrack.config`` entry points; any
+            other unknown key is an error.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -79,6 +83,11 @@ class Config(BaseModel):
     mcp_servers: list[dict[str, Any]] = Field(default_factory=list)
     shadow: ShadowSettings = Field(default_factory=ShadowSettings)
     file_sources: list[dict[str, Any]] = Field(default_factory=list)
+    sections: dict[str, Any] = Field(default_factory=dict)
+
+    def section(self, name: str) -> Any:
+        """The raw table of a host's section (``cfg.section("http")``), or ``None`` when absent."""
+        return self.sections.get(name)
 
     def root_paths(self) -> list[Path] | None:
         """The configured roots, relative ones taken from the config file's folder."""
@@ -135,31 +144,44 @@ class Config(BaseModel):
     def section_plugins(self) -> list[tuple[str, Callable[[], object]]]:
         """Plugins that sections handled by installed hosts declare (``[[mcp_servers]]``).
 
-        The section goes to the ``dualtrack.config`` entry point of its name, which
-        returns ``(plugin name, load)`` pairs; ``load()`` builds one plugin.
+        Each section goes to the ``dualtrack.config`` entry point of its name, which
+        returns ``(plugin name, load)`` pairs (none for a section of settings such as
+        ``[http]``); ``load()`` builds one plugin.
 
         Raises:
             ConfigError: The section is present and no installed host handles it.
             MissingDependencyError: The host is installed but its extra is not.
         """
-        if not self.mcp_servers:
+        wanted: dict[str, Any] = dict(self.sections)
+        if self.mcp_servers:
+            wanted["mcp_servers"] = self.mcp_servers
+        if not wanted:
             return []
-        from importlib.metadata import entry_points
+        found = config_sections()
+        pairs: list[tuple[str, Callable[[], object]]] = []
+        for name, entries in wanted.items():
+            ep = found.get(name)
+            extra = "mcp" if name == "mcp_servers" else name
+            if ep is None:
+                raise ConfigError(
+                    f"no installed host handles this section; pip install 'dualtrack[{extra}]'",
+                    path=self.path,
+                    field=name,
+                )
+            try:
+                factory = ep.load()
+            except ImportError as exc:
+                install = f"pip install 'dualtrack[{extra}]'"
+                raise MissingDependencyError(f"the [{name}] section", exc.name or extra, install) from exc
+            pairs.extend(factory(entries, self.path))
+        return pairs
 
-        found = {ep.name: ep for ep in entry_points(group="dualtrack.config")}
-        ep = found.get("mcp_servers")
-        if ep is None:
-            raise ConfigError(
-                "no installed host handles this section; pip install 'dualtrack[mcp]'",
-                path=self.path,
-                field="mcp_servers",
-            )
-        try:
-            factory = ep.load()
-        except ImportError as exc:
-            install = "pip install 'dualtrack[mcp]'"
-            raise MissingDependencyError("[[mcp_servers]]", exc.name or "mcp", install) from exc
-        return list(factory(self.mcp_servers, self.path))
+
+def config_sections() -> dict[str, Any]:
+    """The ``dualtrack.config`` entry points of installed hosts, by section name."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="dualtrack.config")}
 
 
 def find_config(start: str | Path | None = None) -> Path | None:
@@ -215,7 +237,10 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         raise ConfigError("must be an array of tables ([[file_sources]])", path=where, field="file_sources")
     if mcp_raw is not None and not isinstance(mcp_raw, list):
         raise ConfigError("must be an array of tables ([[mcp_servers]])", path=where, field="mcp_servers")
+    sections = _host_sections(data, where)  # raw: the host expands ${NAME} when it reads them
     data = _interpolate(data, environ, where, "")
+    if sections:
+        data["sections"] = sections
     if mcp_raw is not None:
         data["mcp_servers"] = mcp_raw
     if sources_raw is not None:
@@ -233,6 +258,26 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(err["msg"], path=where, field=field) from None
+
+
+def _host_sections(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Pop the keys that are no setting of the core: hosts' sections, or an error naming the key."""
+    unknown = [k for k in data if k not in Config.model_fields or k == "sections"]
+    if not unknown:
+        return {}
+    registered = config_sections()
+    out: dict[str, Any] = {}
+    for key in unknown:
+        if key not in registered:
+            known = ", ".join(sorted(k for k in Config.model_fields if k not in ("path", "sections")))
+            raise ConfigError(
+                f"unknown setting or section; the core reads {known}, and installed hosts "
+                f"handle {', '.join(sorted(registered)) or 'no section'}",
+                path=where,
+                field=key,
+            )
+        out[key] = data.pop(key)
+    return out
 
 
 def _model(raw: Any, env: Mapping[str, str], where: str, i: int) -> ModelCard:

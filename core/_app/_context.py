@@ -62,8 +62,10 @@ class SkillContext:
         files: FileAccess | None = None,
         gateway: ModelGateway | None = None,
         scope: SkillScope | None = None,
+        on_text: TextCallback | None = None,
     ) -> None:
         self._orc = orchestrator
+        self._on_text = on_text  # streamed text of every generate() that passes no on_text of its own
         self.skill = skill
         self._sensitivity = sensitivity
         self._files = files or orchestrator.files.access()
@@ -237,7 +239,8 @@ class SkillContext:
             sensitivity: Raise the sensitivity for this call only (never lowers it).
             max_tokens: Reply budget (default 512).
             temperature: Sampling temperature.
-            on_text: Streamed text increments go here.
+            on_text: Streamed text increments go here (default: the host's ``on_text`` of
+                this skill call, if it gave one).
             tools: OpenAI-format tools the model may call.
             exclude: Models not to use (for escalation after a failed check).
             json_schema: Constrain the reply to JSON of this schema.
@@ -272,7 +275,7 @@ class SkillContext:
             temperature=temperature,
             json_schema=json_schema,
             tools=tools,
-            on_text=on_text,
+            on_text=on_text if on_text is not None else self._on_text,
             sensitivity=level,
         )
         return await self._gateway.call(req, request, self._scope)

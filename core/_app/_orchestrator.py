@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._errors import DualtrackError, MissingDependencyError, NotConfirmedError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
 from .._model._discovery import available_plugins, load_plugin
+from .._model._messages import TextCallback
 from .._model._redact import Redactor
 from .._model._sensitivity import Sensitivity
 from .._model._sync import LoopThread
@@ -318,6 +319,8 @@ class Orchestrator:
         chosen_by: ChosenBy = "caller",
         roots: FileRoots | None = None,
         confirmed: bool = False,
+        confirm: ConfirmCallback | None = None,
+        on_text: TextCallback | None = None,
         **kwargs: Any,
     ) -> SkillResult:
         """Run a skill.
@@ -337,6 +340,10 @@ class Orchestrator:
                 default: the orchestrator's.
             confirmed: The host already asked the user about this exact model-chosen
                 call (an MCP elicitation, an approval card) and the user said yes.
+            confirm: Asked instead of the orchestrator's ``confirm`` for this call only
+                (may be async: an HTTP host awaits its own client's answer).
+            on_text: Streamed text of every model call the skill makes without an
+                ``on_text`` of its own (a host relaying ``text`` events).
             **kwargs: Skill arguments.
 
         Returns:
@@ -350,9 +357,10 @@ class Orchestrator:
         """
         s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
+        confirm = confirm if confirm is not None else self.confirm
         if self.file_sources.wanted(s, values):  # references: run on local copies, then write back
             if chosen_by == "model" and s.effects == "write" and not confirmed:
-                await self._confirm_write(s, values)  # asked with the references, before any download
+                await _confirm_write(confirm, s, values)  # asked with the references, before any download
                 confirmed = True
             async with self.file_sources.call(s, values, roots or self.files, self.labels) as remote:
                 level = max(self.sensitivity_of(sensitivity), remote.sensitivity or Sensitivity.PUBLIC)
@@ -364,15 +372,24 @@ class Orchestrator:
                     chosen_by=chosen_by,
                     roots=remote.roots,
                     confirmed=confirmed,
+                    confirm=confirm,
+                    on_text=on_text,
                 )
                 return await remote.finish(result)
-        values, files = self._bind_files(s, values, chosen_by, roots or self.files)
+        values, files = self._bind_files(s, values, chosen_by, roots or self.files, confirm)
         if chosen_by == "model" and s.effects == "write" and not confirmed:
-            await self._confirm_write(s, values)
+            await _confirm_write(confirm, s, values)
         level = self.sensitivity_of(sensitivity)
         scope = self.gateway.skill_scope(s.full_name, level)
         ctx = SkillContext(
-            self, s, level, on_progress or self.on_progress, files=files, gateway=self.gateway, scope=scope
+            self,
+            s,
+            level,
+            on_progress or self.on_progress,
+            files=files,
+            gateway=self.gateway,
+            scope=scope,
+            on_text=on_text,
         )
         if s.ctx_param:
             values[s.ctx_param] = ctx
@@ -393,24 +410,20 @@ class Orchestrator:
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
 
     def _bind_files(
-        self, s: Skill, values: dict[str, Any], chosen_by: ChosenBy, roots: FileRoots
+        self,
+        s: Skill,
+        values: dict[str, Any],
+        chosen_by: ChosenBy,
+        roots: FileRoots,
+        confirm: ConfirmCallback | None,
     ) -> tuple[dict[str, Any], FileAccess]:
         """Resolve path arguments under the policy of who chose the call (see :class:`FileRoots`)."""
-        confirm = self.confirm
         if chosen_by == "caller":
             ask = (lambda resolved: _sync_answer(confirm(s, dict(resolved)))) if confirm else None
             return bind_paths(s, values, roots, model_chosen=False, confirm=ask)
         if chosen_by != "model":
             raise UserError(f"chosen_by must be 'caller' or 'model', got {chosen_by!r}")
         return bind_paths(s, values, roots, model_chosen=True, confirm=None)
-
-    async def _confirm_write(self, s: Skill, values: dict[str, Any]) -> None:
-        """Ask ``confirm`` (awaiting an async one) about a model-chosen write; refuse without a yes."""
-        answer = self.confirm(s, dict(values)) if self.confirm is not None else False
-        if inspect.isawaitable(answer):
-            answer = await answer
-        if not answer:
-            raise NotConfirmedError(s.full_name)
 
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
@@ -440,7 +453,15 @@ class Orchestrator:
         self.close()
 
     async def ask(
-        self, prompt: str, *, max_steps: int = 5, sensitivity: Sensitivity | str | None = None
+        self,
+        prompt: str,
+        *,
+        max_steps: int = 5,
+        sensitivity: Sensitivity | str | None = None,
+        tools: Iterable[str] | None = None,
+        roots: FileRoots | None = None,
+        confirm: ConfirmCallback | None = None,
+        on_text: TextCallback | None = None,
     ) -> SkillResult:
         """Let a model answer ``prompt``, calling skills as tools when it wants.
 
@@ -449,6 +470,21 @@ class Orchestrator:
         on) raises the conversation's sensitivity before its outcome goes back
         to the model.
 
+        Args:
+            prompt: The user's request.
+            max_steps: Most model turns of the tool-calling loop.
+            sensitivity: The level of the data in ``prompt``.
+            tools: Plugin names (``"document"``) or skill names (``"document.summarize"``)
+                offered as tools; ``None`` offers every skill. A call to any other skill
+                is refused (the model is told there is no such tool).
+            roots: The file roots of this conversation's tool calls (a host's per-caller
+                workspace); default: the orchestrator's. A relative path the model
+                writes is taken relative to the first root.
+            confirm: Asked instead of the orchestrator's ``confirm`` about each write
+                the model chooses in this conversation (may be async).
+            on_text: Streamed text of the conversation's model turns and of the tools'
+                model calls.
+
         Returns:
             A result whose value is the answer text, with every model call (the
             tools' included) and the sensitivity the conversation ended with.
@@ -456,9 +492,10 @@ class Orchestrator:
         Raises:
             NoRouteError: When no model cleared for what the tools read can go on.
         """
-        from ._ask import run_ask
+        from ._ask import AskOptions, run_ask
 
-        return await run_ask(self, prompt, max_steps, sensitivity)
+        options = AskOptions(tools=tools, roots=roots, confirm=confirm, on_text=on_text)
+        return await run_ask(self, prompt, max_steps, sensitivity, options)
 
     async def generate(
         self,
@@ -514,6 +551,15 @@ class Orchestrator:
 
     def __repr__(self) -> str:
         return f"Orchestrator(models={list(self.models)}, plugins={[p.name for p in self.registry]})"
+
+
+async def _confirm_write(confirm: ConfirmCallback | None, s: Skill, values: dict[str, Any]) -> None:
+    """Ask ``confirm`` (awaiting an async one) about a model-chosen write; refuse without a yes."""
+    answer = confirm(s, dict(values)) if confirm is not None else False
+    if inspect.isawaitable(answer):
+        answer = await answer
+    if not answer:
+        raise NotConfirmedError(s.full_name)
 
 
 def _sync_answer(answer: bool | Awaitable[bool]) -> bool:

@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -33,9 +33,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dualtrack import Orchestrator, PathRole, Sensitivity, Skill, SkillResult
+from dualtrack import Orchestrator, PathRole, Sensitivity, Skill, SkillResult, path_parameters
 
-from ._ask import AskSession, CallerRoots, Confirmer, current_ask, decision_key
+from ._ask import AskSession, decision_key, workspace_prompt
 from ._auth import Authenticator, Caller
 from ._calls import Emit, Runner, problem_response, wants_stream
 from ._guard import Guard
@@ -52,50 +52,14 @@ __all__ = ["HttpService", "create_app"]
 
 _log = logging.getLogger("dualtrack.http")
 STATIC_DIR = Path(__file__).parent / "static"
-_INPUT_NAMES = frozenset({"path", "paths", "file", "filename", "input_path", "source_path"})
-_OUTPUT_NAMES = frozenset({"output", "output_path", "out", "dest", "destination", "write_to", "save_to"})
-
-
-def path_roles(skill: Skill) -> dict[str, PathRole]:
-    """The parameters of ``skill`` that name files (the orchestrator's own rule, through public names)."""
-    roles: dict[str, PathRole] = {}
-    for name, info in skill.params.model_fields.items():
-        role = _role(info.annotation, info.metadata)
-        if role is None and _texty(info.annotation):
-            if name in _OUTPUT_NAMES:
-                role = PathRole.OUTPUT
-            elif name in _INPUT_NAMES or name.endswith(("_path", "_file", "_dir")):
-                role = PathRole.INPUT
-        if role is not None:
-            roles[name] = role
-    return roles
-
-
-def _role(annotation: Any, metadata: Any = ()) -> PathRole | None:
-    for meta in metadata:
-        if isinstance(meta, PathRole):
-            return meta
-    if annotation is Path:
-        return PathRole.INPUT
-    args = get_args(annotation)
-    if get_origin(annotation) is not None and args and any(isinstance(a, PathRole) for a in args[1:]):
-        return next(a for a in args[1:] if isinstance(a, PathRole))
-    for arg in args:
-        found = _role(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _texty(annotation: Any) -> bool:
-    return annotation is str or any(_texty(a) for a in get_args(annotation))
 
 
 class HttpService:
     """Everything one server process holds.
 
     Args:
-        orc: The orchestrator (its ``confirm`` and ``files`` are taken over for ``ask``).
+        orc: The orchestrator (used as it is: each call gets the caller's roots, tools
+            and confirmation through the arguments of ``invoke`` and ``ask``).
         settings: The ``[http]`` settings.
         state: Shared state (default: this process only).
         jwks_client: HTTP client for downloading Entra ID signing keys.
@@ -116,18 +80,28 @@ class HttpService:
         self.workspaces = Workspaces(settings.data_path(), settings.file_ttl_s)
         self.runner = Runner(self.clean)
         self.ready = False
-        orc.confirm = Confirmer(self.state, settings.confirm_timeout_s)
-        if not isinstance(orc.files, CallerRoots):
-            orc.files = CallerRoots(orc.files)
         self._base = str(self.workspaces.base)
+        self._folders = re.compile(re.escape(self._base) + r"/[0-9a-f]{24}/?")
+        self._path_params: dict[str, dict[str, PathRole]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
 
     def clean(self, text: str) -> str:
-        """``text`` without secrets and without the server's workspace folders."""
-        text = self.orc.redactor.text(text)
-        text = re.sub(re.escape(self._base) + r"/[0-9a-f]{24}/?", "", text)
-        return text.replace(self._base, "<data>")
+        """``text`` without secrets and without the server's workspace folders (for errors)."""
+        return self.unpath(self.orc.redactor.text(text))
+
+    def unpath(self, text: str) -> str:
+        """``text`` without the server's workspace folders (cheap when there are none)."""
+        if self._base not in text:
+            return text
+        return self._folders.sub("", text).replace(self._base, "<data>")
+
+    def path_params(self, skill: Skill) -> dict[str, PathRole]:
+        """The file parameters of ``skill`` (the core's rule, computed once per skill)."""
+        found = self._path_params.get(skill.full_name)
+        if found is None:
+            found = self._path_params[skill.full_name] = path_parameters(skill)
+        return found
 
     async def caller(self, request: Request) -> Caller:
         """Authenticate, count the request against the caller's rate, remember its name for the log."""
@@ -204,7 +178,7 @@ class HttpService:
     def bind_paths(self, skill: Skill, args: dict[str, Any], ws: Workspace) -> dict[str, Any]:
         """Path arguments turned into files of the workspace (or a 400)."""
         out = dict(args)
-        for name, role in path_roles(skill).items():
+        for name, role in self.path_params(skill).items():
             raw = args.get(name)
             if raw is None:
                 continue
@@ -227,16 +201,25 @@ class HttpService:
             out[name] = fixed if isinstance(raw, list) else fixed[0]
         return out
 
-    def payload(self, result: SkillResult, caller: Caller, ws: Workspace, before: set[str]) -> dict[str, Any]:
-        """A result as JSON: value, sensitivity, model calls, routing explanation, new files."""
-        caller.check_sensitivity(result.sensitivity, "the result")
+    def payload(
+        self, result: SkillResult, caller: Caller, ws: Workspace, before: set[str] | None
+    ) -> dict[str, Any]:
+        """A result as JSON: value, sensitivity, model calls, routing explanation, new files.
+
+        Attempt errors and the explanation come redacted from the core; the value is the
+        skill's own output, with paths of the workspace shown as workspace names. New
+        files are looked for only when ``before`` (the names before the call) is given.
+        """
+        level = result.sensitivity or self.orc.default_sensitivity
+        caller.check_sensitivity(level, "the result")
         data = result.to_dict()
         data["value"] = ws.relative(data["value"])
-        data["sensitivity"] = result.sensitivity.value
-        data["explanation"] = self.clean(result.explain())
-        new = sorted(ws.names() - before)
+        data["outputs"] = ws.relative(data["outputs"])
+        data["sensitivity"] = level.value
+        data["explanation"] = self.unpath(result.explain())
+        new = sorted(ws.names() - before) if before is not None else []
         data["files"] = [ws.describe(ws.root / n).to_dict() for n in new]
-        return json.loads(self.clean(json.dumps(data, default=str)))  # type: ignore[no-any-return]
+        return data
 
     # -- endpoints ----------------------------------------------------------------------------
 
@@ -251,7 +234,7 @@ class HttpService:
                 "requires": sorted(s.requires),
                 "prefers": sorted(s.prefers),
                 "parameters": s.parameters_schema(),
-                "path_parameters": {k: v.value for k, v in path_roles(s).items()},
+                "path_parameters": {k: v.value for k, v in self.path_params(s).items()},
                 "operation": f"/v1/skills/{s.full_name}",
             }
             for s in sorted(self.orc.registry.skills(), key=lambda s: s.full_name)
@@ -313,7 +296,7 @@ class HttpService:
             )
         level = self.sensitivity(body.get("sensitivity"), caller)
         decision = self.orc.route(skill.full_name, sensitivity=level, tokens=tokens, requires=requires)
-        return JSONResponse({**decision.to_dict(), "explanation": self.clean(decision.explain())})
+        return JSONResponse({**decision.to_dict(), "explanation": self.unpath(decision.explain())})
 
     async def usage(self, request: Request) -> Response:
         await self.caller(request)
@@ -360,20 +343,26 @@ class HttpService:
         ws = self.workspace(caller)
         bound = self.bind_paths(skill, args, ws)
         release = await self.slot(caller)
-        before = ws.names()
+        before = ws.names() if skill.effects == "write" else None  # only writes add files
+        stream = wants_stream(request)
 
         async def work(emit: Emit) -> dict[str, Any]:
             def progress(name: str, done: int, total: int, message: str) -> None:
                 emit(
-                    "progress", {"skill": name, "done": done, "total": total, "message": self.clean(message)}
+                    "progress", {"skill": name, "done": done, "total": total, "message": self.unpath(message)}
                 )
 
             result = await self.orc.invoke(
-                skill.full_name, bound, sensitivity=level, on_progress=progress, roots=ws.roots
+                skill.full_name,
+                bound,
+                sensitivity=level,
+                on_progress=progress if stream else None,
+                on_text=(lambda chunk: emit("text", {"delta": chunk})) if stream else None,
+                roots=ws.roots,
             )
             return self.payload(result, caller, ws, before)
 
-        return await self.runner.respond(request, work, release=release)
+        return await self.runner.respond(request, work, release=release, stream=stream)
 
     async def generate(self, request: Request) -> Response:
         caller = await self.caller(request)
@@ -411,17 +400,12 @@ class HttpService:
             result = await self.orc.generate(
                 prompt, requires=requires, sensitivity=level, max_tokens=max_tokens, on_text=on_text
             )
-            return self.payload(result, caller, ws, ws.names())
+            return self.payload(result, caller, ws, None)
 
-        return await self.runner.respond(request, work, release=release)
+        return await self.runner.respond(request, work, release=release, stream=stream)
 
     async def ask(self, request: Request) -> Response:
         caller = await self.caller(request)
-        if caller.plugins is not None:
-            raise Problem(
-                "forbidden",
-                "ask offers every skill to the model; it needs a caller allowed all plugins (plugins = ['*'])",
-            )
         body = await self.json_object(request)
         unknown = sorted(set(body) - {"prompt", "sensitivity", "max_steps"})
         prompt, steps = body.get("prompt"), body.get("max_steps", 5)
@@ -438,29 +422,37 @@ class HttpService:
             )
         level = self.sensitivity(body.get("sensitivity"), caller)
         ws = self.workspace(caller)
-        files = ws.files()
-        if files:
-            listing = "\n".join(f"- {ws.root / f.name}" for f in files[-50:])
-            prompt = (
-                f"{prompt}\n\nFiles in the user's workspace (pass these exact paths to tools):\n{listing}"
-            )
+        names = ws.names_by_age()
+        prompt = workspace_prompt(prompt, names)  # workspace names: no server folder reaches a model
         release = await self.slot(caller)
-        before = {f.name for f in files}
         ask_id = "a" + secrets.token_hex(8)
         stream = wants_stream(request)
 
         async def work(emit: Emit) -> dict[str, Any]:
             session = AskSession(
-                ask_id=ask_id, owner=caller.workspace_id, workspace=ws, emit=emit, streaming=stream
+                ask_id=ask_id,
+                owner=caller.workspace_id,
+                workspace=ws,
+                emit=emit,
+                streaming=stream,
+                state=self.state,
+                timeout_s=self.settings.confirm_timeout_s,
             )
-            current_ask.set(session)  # this task's context only
             emit("ask", {"ask_id": ask_id})
-            result = await self.orc.ask(prompt, max_steps=steps, sensitivity=level)
-            data = self.payload(result, caller, ws, before)
+            result = await self.orc.ask(
+                prompt,
+                max_steps=steps,
+                sensitivity=level,
+                tools=caller.plugins,  # None: every plugin
+                roots=ws.roots,
+                confirm=session.confirm,
+                on_text=(lambda chunk: emit("text", {"delta": chunk})) if stream else None,
+            )
+            data = self.payload(result, caller, ws, set(names))
             data["ask_id"], data["confirmations"] = ask_id, session.decisions
             return data
 
-        return await self.runner.respond(request, work, release=release)
+        return await self.runner.respond(request, work, release=release, stream=stream)
 
     async def confirm(self, request: Request) -> Response:
         caller = await self.caller(request)

@@ -1,11 +1,11 @@
 """Running one call for a request: concurrency slots, SSE events, cancellation on disconnect.
 
-A call runs as its own task. As JSON, the task is cancelled when the client
-disconnects before the answer; as Server-Sent Events (``Accept:
-text/event-stream`` or ``?stream=1``) the client gets ``progress``, ``text`` and
-``confirm`` events as they happen, then one ``result`` or ``error`` event, and a
-disconnect cancels the task too: the skill and its model calls stop (an HTTP
-model call's connection is closed).
+As JSON, the call runs in the request's own task, which a small watcher cancels
+when the client disconnects before the answer; as Server-Sent Events (``Accept:
+text/event-stream`` or ``?stream=1``) the call runs as its own task, the client
+gets ``progress``, ``text`` and ``confirm`` events as they happen, then one
+``result`` or ``error`` event, and a disconnect cancels the task too. Either way
+the skill and its model calls stop (an HTTP model call's connection is closed).
 """
 
 from __future__ import annotations
@@ -40,11 +40,8 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, default=str, separators=(',', ':'))}\n\n".encode()
 
 
-async def _until_disconnect(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
+def _ignore(_event: str, _data: dict[str, Any]) -> None:
+    """The ``emit`` of a JSON answer: events have nowhere to go."""
 
 
 class Runner:
@@ -65,29 +62,54 @@ class Runner:
         return task
 
     async def respond(
-        self, request: Request, work: Work, *, release: Callable[[], Awaitable[None]], status: int = 200
+        self,
+        request: Request,
+        work: Work,
+        *,
+        release: Callable[[], Awaitable[None]],
+        stream: bool | None = None,
+        status: int = 200,
     ) -> Response:
-        """Run ``work`` and answer as JSON or SSE; ``release`` runs once the call is over."""
-        if wants_stream(request):
+        """Run ``work`` and answer as JSON or SSE; ``release`` runs once the call is over.
+
+        Args:
+            request: The request (its ``receive`` tells when the client goes away).
+            work: The call; it gets the ``emit`` of SSE events.
+            release: Gives the caller's concurrency slot back.
+            stream: Answer with SSE (default: what the request asks for).
+            status: The status of a JSON answer.
+        """
+        if stream if stream is not None else wants_stream(request):
             return StreamingResponse(
                 self._events(work, release),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
+        task = asyncio.current_task()
+        assert task is not None  # a request always runs in a task
+        gone = False
+
+        async def watch() -> None:  # the body is read: the next message is the disconnect
+            nonlocal gone
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            task.cancel()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        self.tasks.add(task)
         try:
-            task = self._start(work, lambda _event, _data: None)
-            watcher = asyncio.ensure_future(_until_disconnect(request))
-            try:
-                await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                watcher.cancel()
-            if not task.done():  # the client went away: stop the skill and its model calls
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                return Response(status_code=499)
-            return JSONResponse(task.result(), status_code=status)
+            result = await work(_ignore)
+        except asyncio.CancelledError:
+            if not gone:
+                raise  # shutdown, not the client
+            task.uncancel()
+            return Response(status_code=499)  # the client went away: the skill and its calls stopped
         finally:
+            watcher.cancel()
+            self.tasks.discard(task)
             await release()
+        return JSONResponse(result, status_code=status)
 
     async def _events(self, work: Work, release: Callable[[], Awaitable[None]]) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue()

@@ -1,9 +1,9 @@
 """Settings of the HTTP service: the ``[http]`` table of a TOML file.
 
-The model catalog and policy stay in ``dualtrack.toml``; the service's own
-settings (API keys, Entra ID, limits, the data folder) live in ``[http]`` of
+The service's own settings (API keys, Entra ID, limits, the data folder) live in
+``[http]``, either in ``dualtrack.toml`` beside the model catalog and policy, or in
 ``dualtrack-http.toml`` (or the file given by ``--http-config`` /
-``$DUALTRACK_HTTP_CONFIG``)::
+``$DUALTRACK_HTTP_CONFIG``), whose keys win over the same keys of the former::
 
     [http]
     data_dir = "/var/lib/dualtrack"        # per-caller workspaces live here
@@ -30,21 +30,24 @@ import os
 import re
 import secrets
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dualtrack import ConfigError, Sensitivity
+from dualtrack import ConfigError, Sensitivity, load_config
 
 __all__ = [
     "ApiKeySpec",
     "EntraSettings",
     "HttpSettings",
+    "config_section",
     "find_http_config",
     "hash_key",
     "load_http_settings",
     "new_key",
+    "serve_settings",
 ]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -214,28 +217,75 @@ def find_http_config(config: str | Path | None = None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def load_http_settings(path: str | Path | None) -> HttpSettings:
+def load_http_settings(path: str | Path | None, *, base: dict[str, Any] | None = None) -> HttpSettings:
     """Read ``[http]`` from ``path`` (``None``: defaults, no authentication).
+
+    Args:
+        path: The settings file.
+        base: An ``[http]`` table read elsewhere (``dualtrack.toml``'s); the file's keys win.
 
     Raises:
         ConfigError: Naming the file and the field that is wrong.
     """
-    if path is None:
-        return HttpSettings()
-    where = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("no such file; pass an existing settings file", path=where) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=where) from None
-    table = _expand(data.get("http", {}), where)
+    table = dict(base or {})
+    where = None
+    if path is not None:
+        where = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("no such file; pass an existing settings file", path=where) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML: {exc}", path=where) from None
+        own = data.get("http", {})
+        if not isinstance(own, dict):
+            raise ConfigError("must be a table ([http])", path=where, field="http")
+        table.update(own)
+    table = _expand(table, where or "[http]")
     try:
         return HttpSettings(path=where, **table)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = "http." + ".".join(str(p) for p in err["loc"])
         raise ConfigError(err["msg"], path=where, field=field) from None
+
+
+def serve_settings(config: str | Path | None, http_config: str | Path | None) -> HttpSettings:
+    """The settings ``dualtrack serve`` runs with: ``[http]`` of ``dualtrack.toml``, then of its own file.
+
+    Args:
+        config: The ``dualtrack.toml`` (``None``: searched as the orchestrator does).
+        http_config: The service's own settings file (``None``: none).
+
+    Raises:
+        ConfigError: Naming the file and the field that is wrong.
+    """
+    cfg = load_config(config)
+    table = cfg.section("http") or {}
+    settings = load_http_settings(http_config, base=table)
+    if http_config is None and cfg.path is not None and table:
+        settings.path = cfg.path  # relative folders are taken from dualtrack.toml's folder
+    return settings
+
+
+def config_section(table: Any, path: str | None = None) -> list[tuple[str, Callable[[], object]]]:
+    """The ``dualtrack.config`` entry point of ``[http]`` in ``dualtrack.toml``.
+
+    The table is checked here (a misspelt key fails when the configuration is loaded)
+    and read by ``dualtrack serve``; it declares no plugins.
+
+    Raises:
+        ConfigError: The section is not a table or names an unknown setting.
+    """
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table ([http])", path=path, field="http")
+    known = set(HttpSettings.model_fields) - {"path"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting; [http] takes {', '.join(sorted(known))}", path=path, field=f"http.{unknown[0]}"
+        )
+    return []
 
 
 def _expand(value: Any, where: str) -> Any:

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from ._problems import Problem
 __all__ = ["StoredFile", "Workspace", "Workspaces"]
 
 _UPLOAD_ID = re.compile(r"u[0-9a-f]{10}")
+_WORKSPACE_ID = re.compile(r"[0-9a-f]{24}")
+_OPEN_WORKSPACES = 4096
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 _OFFICE_TYPES = {
     ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",),
@@ -89,12 +92,13 @@ class Workspace:
         self.root = root.resolve()
         self.ttl_s = ttl_s
         # the workspace is the call's only root; names inside it are the caller's own files
-        self.roots = FileRoots([self.root], allow_secrets=[self.root])
+        self.roots = FileRoots([self.root], allow_secrets=[str(self.root)])
 
     # -- uploads -------------------------------------------------------------------------
 
     def new_upload_dir(self) -> tuple[str, Path]:
         """A fresh ``(id, folder)`` for one upload."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # in case it was removed meanwhile
         while True:
             upload_id = "u" + secrets.token_hex(5)
             folder = self.root / upload_id
@@ -122,16 +126,23 @@ class Workspace:
 
     def names(self) -> set[str]:
         """Workspace-relative names of every regular file (cheap: no hashing)."""
-        return {
-            p.relative_to(self.root).as_posix()
-            for p in self.root.glob("*/*")
-            if p.is_file() and not p.is_symlink()
-        }
+        return set(self.names_by_age())
 
     def files(self) -> list[StoredFile]:
         """Every regular file, oldest first."""
-        found = [p for p in self.root.glob("*/*") if p.is_file() and not p.is_symlink()]
-        return [self.describe(p) for p in sorted(found, key=lambda p: p.stat().st_mtime)]
+        return [self.describe(self.root / name) for name in self.names_by_age()]
+
+    def names_by_age(self) -> list[str]:
+        """Workspace-relative names of every regular file, oldest first (no hashing)."""
+        found: list[tuple[float, str]] = []
+        for p in self.root.glob("*/*"):
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append((st.st_mtime, p.relative_to(self.root).as_posix()))
+        return [name for _, name in sorted(found)]
 
     # -- path arguments ------------------------------------------------------------------
 
@@ -212,12 +223,19 @@ class Workspaces:
         self.base = (data_dir / "workspaces").resolve()
         self.base.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ttl_s = ttl_s
+        self._open: dict[str, Workspace] = {}  # created and resolved once, not on every request
 
     def get(self, workspace_id: str) -> Workspace:
         """The workspace of a caller (by :attr:`Caller.workspace_id`)."""
-        if not re.fullmatch(r"[0-9a-f]{24}", workspace_id):
+        ws = self._open.get(workspace_id)
+        if ws is not None:
+            return ws
+        if not _WORKSPACE_ID.fullmatch(workspace_id):
             raise ValueError("workspace ids are 24 hex digits")
-        return Workspace(self.base / workspace_id, self.ttl_s)
+        if len(self._open) >= _OPEN_WORKSPACES:
+            self._open.pop(next(iter(self._open)))  # the oldest one; it is rebuilt when needed
+        ws = self._open[workspace_id] = Workspace(self.base / workspace_id, self.ttl_s)
+        return ws
 
     def sweep(self, now: float | None = None) -> int:
         """Delete files older than the TTL (and upload folders left empty); returns how many files."""
