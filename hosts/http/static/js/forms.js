@@ -148,8 +148,10 @@ export function buildForm(skill, ctx) {
     return h("div", { class: "field" }, label, control, hint, err);
   };
 
-  const first = params.filter((p) => p.required || p.name === ctx.primary);
-  const rest = params.filter((p) => !(p.required || p.name === ctx.primary));
+  // up front: what must be given, the file, and the choices (style, kind, mode); the rest folded away
+  const upFront = (p) => p.required || p.name === ctx.primary || (p.kind === "enum" && !roles[p.name]);
+  const first = params.filter(upFront);
+  const rest = params.filter((p) => !upFront(p));
   const fields = h(
     "div",
     {},

@@ -321,6 +321,7 @@ async function run(skill, args) {
         finished = true;
         progress.max = 1;
         progress.value = 1;
+        text.hidden = true; // the live text was a preview; the result below is the answer
         showResult(skill, data);
       } else if (event === "error") {
         finished = true;
