@@ -163,8 +163,11 @@ class RedisState:
     """
 
     def __init__(self, url: str, *, clock: Callable[[], float] | None = None) -> None:
+        import importlib.util
         import time
 
+        if importlib.util.find_spec("redis") is None:  # say so when configured, not at the first call
+            raise MissingDependencyError("shared state in Redis", "redis", "pip install 'dualtrack[redis]'")
         self.url = safe_url(url)
         self.clock = clock or time.time
         self._raw_url = url
@@ -197,9 +200,9 @@ class RedisState:
 
     def _do(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(client)``, turning Redis failures into :class:`SharedStateError`."""
+        r = self._redis()
         import redis
 
-        r = self._redis()
         try:
             return fn(r)
         except redis.RedisError as exc:
