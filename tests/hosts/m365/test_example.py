@@ -1,0 +1,52 @@
+"""examples/m365_package.py builds a package that Microsoft's schemas accept."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytest.importorskip("starlette")
+
+from . import schemas
+from .support import orchestrator
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "m365_package.py"
+
+
+def load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_m365_package", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_writes_a_package_with_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = load().main(
+        "https://dualtrack.example.com",
+        tmp_path / "app.zip",
+        mcp_url="https://dualtrack.example.com/mcp",
+        orc=orchestrator(),
+    )
+    out = capsys.readouterr().out
+    assert "Dualtrack: " in out and "functions, conversation starters:" in out
+    assert "ledger.record (whole skill)" not in out and "-> offered whole through the MCP host" in out
+    assert (tmp_path / "app.report.md").read_text(encoding="utf-8") == report.render()
+    assert "ledger-record" in report.mcp_functions and "document_summarize" in report.functions
+    found = schemas.schema_dir()
+    if isinstance(found, str):
+        pytest.skip(f"Microsoft's manifest schemas are not available: {found}")
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        for name, schema in [
+            ("manifest.json", "teams/v1.27/MicrosoftTeams.schema.json"),
+            ("declarativeAgent.json", "copilot/declarative-agent/v1.8/schema.json"),
+            ("ai-plugin.json", "copilot/plugin/v2.4/schema.json"),
+        ]:
+            assert schemas.errors(found, schema, json.loads(archive.read(name))) == [], name
