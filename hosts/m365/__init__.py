@@ -18,19 +18,11 @@ From Python::
     )
     print(report.render())
 
-Needs the HTTP host's OpenAPI generator (``pip install 'dualtrack[m365]'``).
+Needs the HTTP host's OpenAPI generator: ``pip install 'dualtrack[m365]'`` (without it,
+building raises :class:`~dualtrack.MissingDependencyError` naming the extra).
 """
 
 from __future__ import annotations
-
-from dualtrack import MissingDependencyError
-
-try:
-    import dualtrack.hosts.http  # noqa: F401 - the package describes the HTTP host's API
-except ImportError as _exc:  # pragma: no cover - depends on the environment
-    raise MissingDependencyError(
-        "the Microsoft 365 agent package", _exc.name or "starlette", "pip install 'dualtrack[m365]'"
-    ) from _exc
 
 from ._cli import run_cli
 from ._flatten import FlatArguments, flatten_arguments
