@@ -150,7 +150,8 @@ class Browser:
         """A full-page screenshot saved as an artifact."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
         metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        size = dict(metrics.get("cssContentSize") or metrics["contentSize"])
+        size["width"] = max(size["width"], self.js("return window.innerWidth"))
         data = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot",
             {

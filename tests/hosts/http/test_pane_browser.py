@@ -275,13 +275,20 @@ def test_chat_asks_before_a_write_and_runs_it_when_approved(server, browser, tmp
     box.send_keys(Keys.ENTER)
     card = b.visible("#chat-log .confirm")
     assert "Allow Suggest edits?" in card.text and "document.suggest_edits writes a file" in card.text
-    assert card.find_element("css selector", "dd").text.endswith("/report.docx")  # a workspace name
+    terms = card.find_elements("css selector", "dt")
+    shown = {dt.text: dd.text for dt, dd in zip(terms, card.find_elements("css selector", "dd"), strict=True)}
+    assert shown == {
+        "path": "report.docx",
+        "instruction": "plain language",
+        "author": "dualtrack",
+        "in place": "false",
+    }
     assert b.active()["tag"] == "h3"  # the question gets the focus
     b.shot("07-chat-confirm-350px")
     before = _workspace_files(server.url)
     card.find_element("xpath", ".//button[text()='Approve']").click()
     b.wait(lambda: "tracked changes in report.suggested.docx" in b.css("#chat-log").text, "the answer")
-    assert "Approved" in card.text
+    b.wait(lambda: "Approved." in card.text, "the approval shown on the card")
     assert b.css("#chat-log .msg.assistant .badge").text in ("Partner", "In-house")
     new = _workspace_files(server.url) - before
     assert len(new) == 1 and next(iter(new)).endswith("/report.suggested.docx")

@@ -1,7 +1,7 @@
 // The chat box: `ask` streamed; a write the model wants waits for the person's Approve or Decline.
 
 import { ApiError, postJSON, streamEvents } from "./api.js";
-import { h, replace, skillTitle } from "./dom.js";
+import { baseName, h, replace, skillTitle } from "./dom.js";
 import { renderCalls, renderFiles, renderProblem, renderText, trackBadge } from "./results.js";
 
 const $ = (id) => document.getElementById(id);
@@ -105,7 +105,9 @@ function confirmCard(data) {
   const heading = h("h3", { id: `${id}-h`, tabindex: "-1", text: `Allow ${skillTitle(data.skill)}?` });
   const args = h("dl", { class: "kv" });
   for (const [k, v] of Object.entries(data.arguments || {})) {
-    args.append(h("dt", { text: k.replace(/_/g, " ") }), h("dd", { text: typeof v === "string" ? v : JSON.stringify(v) }));
+    if (v === null || v === undefined) continue; // left to the skill's default
+    const shown = typeof v === "string" ? (/^u[0-9a-f]{6,}\//.test(v) ? baseName(v) : v) : JSON.stringify(v);
+    args.append(h("dt", { text: k.replace(/_/g, " ") }), h("dd", { text: shown, title: typeof v === "string" ? v : null }));
   }
   const outcome = h("p", { class: "outcome", role: "status" });
   const timer = h("p", { class: "hint", "aria-live": "off" });
@@ -151,7 +153,7 @@ function confirmCard(data) {
     }
     try {
       await postJSON(url, { call_id: data.call_id, decision });
-      outcome.textContent = decision === "approve" ? "Approved; running…" : "Declining…";
+      if (!settled) outcome.textContent = decision === "approve" ? "Approved; running…" : "Declining…";
     } catch (exc) {
       replace(outcome, exc instanceof ApiError ? exc.problem.detail || exc.problem.title : String(exc));
     }

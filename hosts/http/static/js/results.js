@@ -84,10 +84,10 @@ export function renderDiff(before, after) {
       push("#text", a[i]);
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      push("ins", b[j++]);
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      push("del", a[i++]); // deleted words first, then the inserted ones
     } else {
-      push("del", a[i++]);
+      push("ins", b[j++]);
     }
   }
   return out;
