@@ -249,7 +249,14 @@ try:
         openpyxl.load_workbook(path)
 except InputFileError as exc:
     outcome = str(exc)
-print(json.dumps({"outcome": outcome, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM is this image's own peak: ru_maxrss would also count the parent's peak, which a
+# child started by fork/vfork + exec inherits on Linux (a big pytest run would read as ~700 MB)
+try:
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"outcome": outcome, "peak_mb": kb / 1024}))
 """
 
 
