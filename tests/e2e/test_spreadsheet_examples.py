@@ -40,7 +40,7 @@ def reply(request: CompletionRequest) -> str:
     if "You explain spreadsheet formulas" in system:
         return "Amount is the number of units sold multiplied by the unit price of that order."
     if "Task for each row" in prompt:
-        batch = json.loads(prompt.split("Rows (JSON):\n", 1)[1].split("\n\nReply", 1)[0])
+        batch = json.loads(prompt.split("<rows>\n", 1)[1].split("\n</rows>", 1)[0])  # the data block
         good = ("fast", "great", "perfectly", "thank")
         bad = ("broken", "does not match", "waiting", "stopped")
 
