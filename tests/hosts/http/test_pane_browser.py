@@ -23,7 +23,9 @@ import pytest
 
 from dualtrack import Completion, CompletionRequest, Orchestrator, ToolCall, Track
 from dualtrack.hosts.http import HttpSettings, create_app
+from dualtrack.plugins.code import CodePlugin
 from dualtrack.plugins.document import DocumentPlugin
+from dualtrack.plugins.spreadsheet import SpreadsheetPlugin
 from dualtrack.testing import FunctionConnector, model_card
 from tests.plugins.document._fake import smart_reply
 
@@ -64,7 +66,7 @@ def _orchestrator() -> Orchestrator:
         capabilities=frozenset({"chat", "json", "tools", "summarize", "extract", "long-context"}),
     )
     partner = model_card(conn, name="gpt-partner", track=Track.PARTNER, cost_input=1.0, cost_output=4.0)
-    return Orchestrator(models=[local, partner], plugins=[DocumentPlugin])
+    return Orchestrator(models=[local, partner], plugins=[DocumentPlugin, SpreadsheetPlugin, CodePlugin])
 
 
 def _report(path: Path) -> Path:
@@ -294,4 +296,39 @@ def test_chat_asks_before_a_write_and_runs_it_when_approved(server, browser, tmp
     assert len(new) == 1 and next(iter(new)).endswith("/report.suggested.docx")
     assert b.horizontal_overflow() == 0
     b.shot("08-chat-answer-350px")
+    assert b.errors() == []
+
+
+def test_a_workbook_gets_its_skills_and_a_profile_renders_as_tables(server, browser, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sales"
+    sheet.append(["Region", "Amount", "Due"])
+    for row in [("North", 120, "2026-01-02"), ("South", 80, "2026-01-03"), ("North", 45, "2026-02-04")]:
+        sheet.append(row)
+    book.save(tmp_path / "sales.xlsx")
+    (tmp_path / "tool.py").write_text("def add(a, b):\n    return a + b\n")
+
+    b = browser()
+    _open_pane(b, server.url)
+    _upload(b, tmp_path / "tool.py")
+    assert {e.get_attribute("value").split(".")[0] for e in b.all("#skill-list input[type=radio]")} == {
+        "code"
+    }
+    _upload(b, tmp_path / "sales.xlsx")
+    names = {e.get_attribute("value") for e in b.all("#skill-list input[type=radio]")}
+    assert "spreadsheet.profile" in names and {n.split(".")[0] for n in names} == {"spreadsheet"}
+    b.css("label[for='skill-spreadsheet-profile']").click()
+    b.css("#run-button").click()  # a read skill runs without a confirmation step
+    b.wait(lambda: b.css("#result-heading").text == "Profile: result", "the profile")
+    assert b.css("#write-confirm").is_displayed() is False
+    headers = [th.text for th in b.all("#result-body table th")]
+    assert "name" in headers and "kind" in headers
+    cells = [td.text for td in b.all("#result-body table td")]
+    assert {"Region", "Amount", "Due"} <= set(cells) and "North 2, South 1" in cells
+    assert "No model was called" in b.css("#result-body .routing").text
+    assert b.horizontal_overflow() == 0  # wide tables scroll inside their own region
+    b.shot("09-workbook-profile-350px")
     assert b.errors() == []

@@ -34,7 +34,8 @@ export function renderText(text) {
 
 /** A table of rows (arrays or objects). */
 export function renderTable(columns, rows, caption) {
-  const cell = (v) => (v === null || v === undefined ? "" : Array.isArray(v) ? v.map(plain).join(", ") : plain(v));
+  const cell = (v) =>
+    v === null || v === undefined ? "" : Array.isArray(v) ? v.map((x) => (Array.isArray(x) ? x.map(plain).join(" ") : plain(x))).join(", ") : plain(v);
   return h(
     "div",
     { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption || "table" },
@@ -181,17 +182,34 @@ function skipKey(key, value) {
   return value === null || (Array.isArray(value) && value.length === 0);
 }
 
-/** Any JSON value: arrays of objects as tables, objects as key/value lists, text as text. */
+const flat = (v) => v === null || typeof v !== "object" || (Array.isArray(v) && v.every((x) => flat(x) && !(x && typeof x === "object" && !Array.isArray(x))));
+const empty = (v) => v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length);
+
+/** Any JSON value: arrays of flat records as tables, other records one by one, text as text. */
 export function renderAny(value, caption) {
   if (Array.isArray(value)) {
-    if (value.length && value.every((v) => v && typeof v === "object" && !Array.isArray(v))) {
-      const columns = [...new Set(value.flatMap((v) => Object.keys(v)))];
+    const records = value.length && value.every((v) => v && typeof v === "object" && !Array.isArray(v));
+    if (records && value.every((v) => Object.values(v).every(flat))) {
+      const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
+      const columns = keys.filter((k) => !value.every((v) => empty(v[k])));
       return renderTable(columns, value, caption);
+    }
+    if (records) {
+      return h(
+        "div",
+        { class: "records" },
+        value.map((v, i) => h("section", { class: "record" }, h("h4", { text: recordTitle(v) || `${caption || "item"} ${i + 1}` }), renderObject(v))),
+      );
     }
     return h("ul", {}, value.map((v) => h("li", {}, typeof v === "object" && v ? renderAny(v) : String(v))));
   }
   if (value && typeof value === "object") return renderObject(value);
   return renderText(String(value));
+}
+
+function recordTitle(v) {
+  for (const key of ["title", "name", "sheet", "id"]) if (typeof v[key] === "string" && v[key]) return v[key];
+  return "";
 }
 
 function renderObject(obj) {
