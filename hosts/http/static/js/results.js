@@ -216,7 +216,7 @@ function renderObject(obj) {
   const dl = h("dl", { class: "kv" });
   for (const [key, value] of Object.entries(obj)) {
     dl.append(h("dt", { text: key.replace(/_/g, " ") }));
-    if (value && typeof value === "object") dl.append(h("dd", {}, renderAny(value, key)));
+    if (value && typeof value === "object") dl.append(h("dd", { class: "wide" }, renderAny(value, key)));
     else if (typeof value === "string" && value.includes("\n")) dl.append(h("dd", {}, h("pre", { text: value })));
     else dl.append(h("dd", { text: value === null ? "—" : String(value) }));
   }
