@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["RedisLedger", "RedisState"]
 
 T = TypeVar("T")
-_TWO_DAYS = 2 * 86_400
 _SEP = "\x1f"
 
 _RESERVE = """
@@ -78,6 +77,28 @@ for i = 1, #KEYS / 2 do
   out[#out + 1] = string.format('%.17g', u); out[#out + 1] = string.format('%.17g', t)
 end
 return out
+"""
+
+_SETTLE = """
+for i = 1, #KEYS / 2 do
+  if ARGV[1] ~= '' then redis.call('HDEL', KEYS[2 * i], ARGV[1]) end
+  if tonumber(ARGV[2]) ~= 0 or tonumber(ARGV[3]) ~= 0 then
+    redis.call('HINCRBYFLOAT', KEYS[2 * i - 1], 'usd', ARGV[2])
+    redis.call('HINCRBY', KEYS[2 * i - 1], 'tokens', ARGV[3])
+    redis.call('EXPIRE', KEYS[2 * i - 1], 172800)
+  end
+end
+return 1
+"""
+
+_RECORD = """
+local f = ARGV[1] .. ARGV[6]
+redis.call('HINCRBY', KEYS[1], f .. 'calls', 1)
+redis.call('HINCRBY', KEYS[1], f .. 'in', ARGV[2])
+redis.call('HINCRBY', KEYS[1], f .. 'out', ARGV[3])
+redis.call('HINCRBYFLOAT', KEYS[1], f .. 'usd', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[5])
+return 1
 """
 
 _CLAIM = """
@@ -187,6 +208,8 @@ class RedisState:
                         for name, src in (
                             ("reserve", _RESERVE),
                             ("used", _USED),
+                            ("settle", _SETTLE),
+                            ("record", _RECORD),
                             ("claim", _CLAIM),
                             ("end_probe", _END_PROBE),
                             ("lease", _LEASE),
@@ -256,21 +279,8 @@ class RedisState:
         return Shortfall(key=lim.key, unit=unit, used=float(got[2]), limit=float(limit or 0))
 
     def settle(self, day: str, keys: Sequence[str], hold: str | None, usd: float, tokens: int) -> None:
-        """See :meth:`SharedState.settle`."""
-
-        def run(r: Any) -> None:
-            pipe = r.pipeline(transaction=True)
-            for k in keys:
-                if hold is not None:
-                    pipe.hdel(self.key("bh", day, k), hold)
-                if usd or tokens:
-                    spent = self.key("bs", day, k)
-                    pipe.hincrbyfloat(spent, "usd", float(usd))
-                    pipe.hincrby(spent, "tokens", int(tokens))
-                    pipe.expire(spent, _TWO_DAYS)
-            pipe.execute()
-
-        self._do(run)
+        """See :meth:`SharedState.settle` (one script: atomic, one round trip)."""
+        self._run("settle", self._budget_keys(day, keys), [hold or "", repr(float(usd)), str(int(tokens))])
 
     def used(self, day: str, keys: Sequence[str]) -> dict[str, tuple[float, float]]:
         """See :meth:`SharedState.used`."""
@@ -403,17 +413,8 @@ class RedisLedger:
         day = self._day.of(time.time())
         base = _SEP.join((redact_shapes(card.name), card.track.value, redact_shapes(skill or "-")))
 
-        def run(r: Any) -> None:
-            pipe = r.pipeline(transaction=True)
-            key = st.key("usage", day)
-            pipe.hincrby(key, base + _SEP + "calls", 1)
-            pipe.hincrby(key, base + _SEP + "in", int(usage.input_tokens))
-            pipe.hincrby(key, base + _SEP + "out", int(usage.output_tokens))
-            pipe.hincrbyfloat(key, base + _SEP + "usd", float(cost_usd))
-            pipe.sadd(st.key("usage", "days"), day)
-            pipe.execute()
-
-        st._do(run)
+        args = [base, int(usage.input_tokens), int(usage.output_tokens), repr(float(cost_usd)), day, _SEP]
+        st._run("record", [st.key("usage", day), st.key("usage", "days")], args)
 
     def rows(self, days: int | None = None) -> list[UsageRow]:
         """Aggregated rows of the last ``days`` days (all when ``None``), sorted by day, model, skill."""
