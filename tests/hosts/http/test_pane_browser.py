@@ -30,6 +30,7 @@ from dualtrack.testing import FunctionConnector, model_card
 from tests.plugins.document._fake import smart_reply
 
 from .browser import Browser, missing
+from .conftest import ADMIN_KEY, key_settings
 from .support import ServerThread
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
@@ -183,7 +184,12 @@ def test_upload_summarize_then_confirm_a_tracked_edit_and_download_it(server, br
     # suggest edits: declining the confirmation writes nothing
     before = _workspace_files(server.url)
     b.css("label[for='skill-document-suggest-edits']").click()
-    b.css("#f-document-suggest-edits-instruction").send_keys("plain language")
+    b.css("#run-button").click()  # the instruction is missing: said next to the field, nothing sent
+    field = b.css("#f-document-suggest-edits-instruction")
+    assert field.get_attribute("aria-invalid") == "true" and b.active()["id"] == field.get_attribute("id")
+    assert b.css("#f-document-suggest-edits-instruction-err").text == "required"
+    assert not b.css("#write-confirm").is_displayed()
+    field.send_keys("plain language")
     b.css("#run-button").click()
     b.visible("#write-confirm")
     b.css("#write-cancel").click()
@@ -332,3 +338,22 @@ def test_a_workbook_gets_its_skills_and_a_profile_renders_as_tables(server, brow
     assert b.horizontal_overflow() == 0  # wide tables scroll inside their own region
     b.shot("09-workbook-profile-350px")
     assert b.errors() == []
+
+
+def test_a_service_with_keys_asks_for_one_and_then_works(tmp_path, browser):
+    app = create_app(_orchestrator(), key_settings(tmp_path))
+    srv = ServerThread(app).start()
+    try:
+        b = browser()
+        b.driver.get(srv.url + "/")
+        b.wait(lambda: b.css("#auth").is_displayed(), "the sign-in form")
+        assert b.active()["id"] == "auth-key"
+        b.css("#auth-key").send_keys(ADMIN_KEY + "\n")
+        b.wait(lambda: "2 models" in b.css("#models-summary").text, "the models after signing in")
+        assert not b.css("#auth").is_displayed()
+        _upload(b, _report(tmp_path / "report.docx"))
+        b.css("#file-current a.download").click()  # sends the key: a plain link could not
+        assert b.downloaded("report.docx").read_bytes() == (tmp_path / "report.docx").read_bytes()
+        assert ADMIN_KEY not in b.driver.page_source
+    finally:
+        srv.stop()
