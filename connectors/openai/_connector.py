@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from .._http import HttpSession, HttpStream, Redactor, safe_url
 from ._errors import error_from_response, malformed
 from ._settings import HTTP_SETTINGS, check_base_url, check_keys, http_options
 from ._sse import StreamAssembler, read_stream
-from ._transport import HttpxSession, default_session
+from ._transport import AiohttpSession, HttpxSession, default_session
 from ._wire import JsonMode, StrictMode, parse_completion, request_body
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class OpenAIConnector:
     Streams (server-sent events) when the request has ``on_text``; maps every
     failure to a :class:`~dualtrack.ConnectorError` subclass. The API key is
     sent but never shown: ``repr`` gives the base URL and model only, and keys
-    are masked in error messages, error bodies and log lines.
+    are masked in error messages, error bodies and log lines. With its default
+    session (no ``client``, no ``auth``) every call ends by ``request.timeout``
+    on its own, so ``enforces_timeout`` is true and the executor arms no second timer.
 
     Args:
         model: The ``model`` field; ``None`` leaves it out.
@@ -129,6 +132,10 @@ class OpenAIConnector:
         self._strict: StrictMode = strict_schema
         self._max_tokens_field = max_tokens_field
         self._stream_usage = stream_usage
+        # The default aiohttp session bounds each whole exchange (connect, send, every read of a
+        # reply or stream) by `request.timeout`, so the executor needs no timer of its own. Not so
+        # with an injected httpx client (its timeouts are per read) or an `auth` hook (awaited first).
+        self.enforces_timeout = isinstance(self._http, AiohttpSession) and auth is None
 
     @classmethod
     def from_card(
@@ -189,17 +196,19 @@ class OpenAIConnector:
             finally:
                 await increments.aclose()
             return assembler.completion(request)
+        timeout, started = request.timeout, time.monotonic()
         while True:
             payload = self._payload(request, stream=False)
             headers = self._headers if self._auth is None else {**self._headers, **await self._auth()}
             if _log.isEnabledFor(logging.DEBUG):
                 self._debug(request, headers, stream=False)
-            resp = await self._http.post(self._url, payload, headers, request.timeout)
+            resp = await self._http.post(self._url, payload, headers, timeout)
             if resp.status >= 300:
                 err = error_from_response(
                     resp.status, resp.headers, resp.body, where=self._where, redactor=self._redactor
                 )
                 if self._downgrade_json(err, request):
+                    timeout = _left(request.timeout, started)
                     continue
                 raise err
             try:
@@ -264,6 +273,7 @@ class OpenAIConnector:
         return True
 
     async def _open(self, request: CompletionRequest) -> HttpStream:
+        timeout, started = request.timeout, time.monotonic()
         while True:
             payload = self._payload(request, stream=True)
             headers = self._stream_headers
@@ -271,7 +281,7 @@ class OpenAIConnector:
                 headers = {**headers, **await self._auth()}
             if _log.isEnabledFor(logging.DEBUG):
                 self._debug(request, headers, stream=True)
-            response = await self._http.open_stream(self._url, payload, headers, request.timeout)
+            response = await self._http.open_stream(self._url, payload, headers, timeout)
             if response.status < 300:
                 return response
             try:
@@ -283,6 +293,7 @@ class OpenAIConnector:
             )
             if not self._downgrade_json(err, request):
                 raise err
+            timeout = _left(request.timeout, started)
 
     async def _stream(
         self, request: CompletionRequest, assembler: StreamAssembler
@@ -317,3 +328,8 @@ class OpenAIConnector:
             request.json_schema is not None,
             self._redactor.headers(headers),
         )
+
+
+def _left(timeout: float | None, started: float) -> float | None:
+    """What is left of a call's ``timeout`` for its second request (after a JSON downgrade)."""
+    return None if timeout is None else max(timeout - (time.monotonic() - started), 0.001)

@@ -6,7 +6,6 @@ OpenAI-compatible servers, which differ in where they put the message and code.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 from collections.abc import Mapping
@@ -67,6 +66,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return max(float(value), 0.0)
     except ValueError:
         pass
+    import email.utils  # an HTTP date here is rare: loaded only for one
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

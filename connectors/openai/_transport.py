@@ -170,8 +170,11 @@ class AiohttpSession:
 
             if len(self._timeouts) >= 64:
                 self._timeouts.clear()
+            # `total` bounds every read too: a read timeout of its own only when it is shorter
+            # (one timer less per call, rearmed on every chunk otherwise)
+            read = self._read_timeout if self._read_timeout < timeout else None
             found = self._timeouts[timeout] = aiohttp.ClientTimeout(
-                total=timeout, sock_connect=self._connect_timeout, sock_read=min(timeout, self._read_timeout)
+                total=timeout, sock_connect=self._connect_timeout, sock_read=read
             )
         return found
 

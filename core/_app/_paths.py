@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import os
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,8 @@ class FileRoots:
         given = [Path.cwd()] if roots is None else list(roots)
         self.roots: tuple[Path, ...] = tuple(resolve_input(r) for r in given)
         self.allow_secrets: tuple[Path, ...] = tuple(resolve_input(s) for s in allow_secrets)
+        # what most calls get (nothing granted beyond the roots): immutable, so built once
+        self._plain = (FileAccess(roots=self), FileAccess(roots=self, model_chosen=True))
 
     def contains(self, path: Path) -> bool:
         """Whether the resolved ``path`` lies inside one of the roots."""
@@ -140,6 +143,8 @@ class FileRoots:
 
     def access(self, *, model_chosen: bool = False, granted: Iterable[Path] = ()) -> FileAccess:
         """The file access of one skill call."""
+        if not granted:
+            return self._plain[1 if model_chosen else 0]
         return FileAccess(roots=self, model_chosen=model_chosen, granted=frozenset(granted))
 
     def __repr__(self) -> str:
@@ -196,6 +201,22 @@ def path_parameters(skill: Skill) -> dict[str, PathRole]:
     a ``str`` parameter has a conventional name (``path``, ``file``, ``output``,
     ``write_to``, ``*_path`` ...).
     """
+    return dict(_roles(skill))
+
+
+# The roles follow from a skill's parameter model alone: worked out once per model, not per call.
+_ROLES: weakref.WeakKeyDictionary[type, dict[str, PathRole]] = weakref.WeakKeyDictionary()
+
+
+def _roles(skill: Skill) -> dict[str, PathRole]:
+    """:func:`path_parameters` of ``skill``, shared: the caller must not change it."""
+    found = _ROLES.get(skill.params)
+    if found is None:
+        found = _ROLES[skill.params] = _find_roles(skill)
+    return found
+
+
+def _find_roles(skill: Skill) -> dict[str, PathRole]:
     roles: dict[str, PathRole] = {}
     for name, info in skill.params.model_fields.items():
         role = _role_of(info.annotation, info.metadata)
@@ -260,7 +281,9 @@ def bind_paths(
         FileAccessError: For a secret-looking path, a model-chosen path outside the
             roots, or one the host's ``confirm`` declined.
     """
-    roles = path_parameters(skill)
+    roles = _roles(skill)
+    if not roles:  # most skills take no path: nothing to resolve, the roots apply as they are
+        return values, roots.access(model_chosen=model_chosen)
     resolved = dict(values)
     outside: list[Path] = []
     for name, role in roles.items():

@@ -43,6 +43,12 @@ class Connector(Protocol):
     Connectors map every failure to a :class:`~dualtrack.ConnectorError` subclass.
     When ``request.on_text`` is set they stream and call it with each increment,
     still returning the assembled :class:`~dualtrack.Completion`.
+
+    Optional promise: a connector whose every call ends by ``request.timeout``
+    (raising :class:`~dualtrack.ModelTimeoutError` or ``TimeoutError``), on its own,
+    sets ``enforces_timeout = True`` (class or instance attribute). The executor then
+    arms no timer of its own for its attempts; without the promise it cuts every
+    attempt off at ``request.timeout``.
     """
 
     async def complete(self, request: CompletionRequest) -> Completion:

@@ -181,6 +181,8 @@ class Skill:
         Raises:
             ArgumentError: Naming the skill and each bad field.
         """
+        if not args and not self.params.model_fields:  # a skill without parameters, called without any
+            return {}
         try:
             model = self.params.model_validate(args)
         except ValidationError as exc:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 from .._errors import (
@@ -249,6 +250,9 @@ class CandidateCall:
         card, ex, stream, gate = self._card, self._ex, self._stream, self._gate
         limit = ex.slot(card)
         complete = conn.complete
+        # A connector that promises to cut every call off at `request.timeout` itself needs no
+        # second timer here; any other one gets the safety net (a hung connector is still cut off).
+        own_timeout = getattr(conn, "enforces_timeout", False) is True
         retry = 0
         while True:
             remaining = self._deadline - ex.clock()
@@ -279,13 +283,12 @@ class CandidateCall:
                 )
                 start = time.perf_counter()
                 try:
+                    answer = complete(call) if own_timeout else _within(timeout, complete(call))
                     if span is None:
-                        async with asyncio.timeout(timeout):
-                            completion = await complete(call)
+                        completion = await answer
                     else:
                         with span.current():
-                            async with asyncio.timeout(timeout):
-                                completion = await complete(call)
+                            completion = await answer
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a typed, recorded attempt
                     delay = self._failed(exc, retry, timeout, time.perf_counter() - start, span, probe)
                 except BaseException as exc:  # cancelled: no verdict on health
@@ -380,6 +383,12 @@ class CandidateCall:
             raise Fallback() from err
         _log.debug("retrying %s in %.2fs after %s", card.name, delay, kind)
         return delay
+
+
+async def _within(timeout: float, answer: Awaitable[Completion]) -> Completion:
+    """The executor's safety net for a connector that does not enforce ``request.timeout``."""
+    async with asyncio.timeout(timeout):
+        return await answer
 
 
 def _typed(

@@ -37,6 +37,20 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_ready_to_call_import_leaves_first_use_work_for_first_use():
+    # "Ready to call": the orchestrator and the OpenAI connector imported. HTTP libraries,
+    # entry points, label XML and pydantic validators wait for the first call that needs them.
+    code = (
+        "import sys; from dualtrack import Orchestrator; import dualtrack.connectors.openai; "
+        "from dualtrack._model._cards import ModelCard; "
+        "heavy = {'aiohttp', 'httpx', 'importlib.metadata', 'xml.etree.ElementTree', 'email.utils', "
+        "'dualtrack._office._labels', 'dualtrack._app._config'} & set(sys.modules); "
+        "print(sorted(heavy), ModelCard.__pydantic_complete__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False"
+
+
 def test_lazy_exports_match_type_checking_imports():
     import ast
     from pathlib import Path
