@@ -3,8 +3,10 @@
 :class:`StateBackend` is the seam: per-caller concurrency leases, per-minute
 request windows, and the answers to ``ask`` confirmations (which may reach a
 different worker than the one running the conversation). :class:`MemoryState`
-keeps them in this process, which is right for one worker; a shared backend
-(SQLite on one disk, Redis across machines) implements the same methods.
+keeps them in this process, which is right for one worker;
+:class:`~._shared_state.SharedStateBackend` keeps them in the orchestrator's
+shared state (``state = "sqlite:///..."`` on one disk, ``state = "redis://..."``
+across machines) and is chosen automatically when ``orc.state`` is set.
 """
 
 from __future__ import annotations
