@@ -76,7 +76,7 @@ class CircuitBoard:
         """Models whose circuit is open in the shared state."""
         return list(self.view())
 
-    def publish(self, call: Callable[[], object], local: Callable[[], None]) -> None:
+    def publish(self, call: Callable[[], object], local: Callable[[], object]) -> None:
         """Apply a transition to the shared state, and to the cached view at once."""
         local()
         try:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._sqlite_ledger import SqliteLedger, _create_private
 from ._state import BudgetUnit, CircuitRecord, ScopeLimit, SharedStateError, Shortfall
@@ -113,7 +113,7 @@ class SqliteState:
             raise SharedStateError(f"{exc}; is another process holding the file locked?", self.url) from exc
         return out
 
-    def _read(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def _read(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return list(self._conn().execute(sql, args))
         except sqlite3.Error as exc:
@@ -191,7 +191,7 @@ class SqliteState:
             (day, *keys, day, now, *keys),
         ):
             pu, pt = out.get(str(scope), (0.0, 0.0))
-            out[str(scope)] = (pu + float(u or 0), pt + float(t or 0))  # type: ignore[arg-type]
+            out[str(scope)] = (pu + float(u or 0), pt + float(t or 0))
         return out
 
     def spent(self, day: str, key: str) -> tuple[float, int]:
@@ -199,7 +199,7 @@ class SqliteState:
         rows = self._read("SELECT usd, tokens FROM budget_spent WHERE day = ? AND scope = ?", (day, key))
         if not rows:
             return 0.0, 0
-        return float(rows[0][0]), int(rows[0][1])  # type: ignore[arg-type]
+        return float(rows[0][0]), int(rows[0][1])
 
     # -- circuits -----------------------------------------------------------------
 
@@ -209,11 +209,11 @@ class SqliteState:
         return {
             str(m): CircuitRecord(
                 model=str(m),
-                opened_at=float(o),  # type: ignore[arg-type]
-                until=float(u),  # type: ignore[arg-type]
+                opened_at=float(o),
+                until=float(u),
                 why=str(w),
                 last_error=None if e is None else str(e),
-                probe_until=float(p),  # type: ignore[arg-type]
+                probe_until=float(p),
             )
             for m, o, u, w, e, p in rows
         }
