@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import re
@@ -107,6 +108,8 @@ class HttpService:
         """Authenticate, count the request against the caller's rate, remember its name for the log."""
         caller = await self.auth.authenticate(request.headers)
         request.scope.setdefault("state", {})["caller"] = caller.name
+        if not caller.limited:
+            return caller
         wait = await self.state.hit(caller.workspace_id, caller.rate_per_minute)
         if wait is not None:
             raise Problem(
@@ -118,6 +121,8 @@ class HttpService:
 
     async def slot(self, caller: Caller) -> Callable[[], Awaitable[None]]:
         """Take one of the caller's concurrent-call slots; returns its release."""
+        if not caller.limited:
+            return _nothing
         if not await self.state.acquire(caller.workspace_id, caller.concurrency):
             raise Problem(
                 "too-many-requests",
@@ -525,6 +530,9 @@ class HttpService:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Sweep expired files while serving; on shutdown let running calls finish up to the grace time."""
         sweeper = asyncio.ensure_future(self._sweep_forever())
+        # what exists now (modules, the catalog, schemas) lives as long as the server: keep it out
+        # of the collector's full passes, which would otherwise walk it again and again under load
+        gc.freeze()
         self.ready = True
         try:
             yield
@@ -545,6 +553,10 @@ class HttpService:
             except OSError as exc:
                 _log.warning("sweep of expired files failed (%s)", type(exc).__name__)
             await asyncio.sleep(self.settings.sweep_interval_s)
+
+
+async def _nothing() -> None:
+    """The release of a slot that was never counted."""
 
 
 def create_app(

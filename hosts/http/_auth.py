@@ -13,6 +13,7 @@ Without any configured authentication every request is the ``local`` caller
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import time
@@ -52,10 +53,15 @@ class Caller:
     concurrency: int = 4
     rate_per_minute: int = 120
 
-    @property
+    @functools.cached_property
     def workspace_id(self) -> str:
         """The name of its workspace folder (a hash: no caller-chosen text reaches the disk)."""
         return hashlib.sha256(f"{self.kind}:{self.subject}".encode()).hexdigest()[:24]
+
+    @property
+    def limited(self) -> bool:
+        """Whether its requests and calls are counted (all but the local user of a loopback server)."""
+        return self.kind != "local"
 
     def may_call(self, plugin: str) -> bool:
         """Whether it may call skills of ``plugin``."""
@@ -158,6 +164,15 @@ class Authenticator:
         self.entra: EntraSettings | None = settings.entra
         self.jwks: JwksCache | None = None
         self._issuer = ""
+        self._local = Caller(  # the one local user of a loopback-only server: no per-caller limits
+            name="local",
+            kind="local",
+            subject="local",
+            plugins=None,
+            max_sensitivity=settings.anonymous_max_sensitivity,
+            concurrency=1 << 20,
+            rate_per_minute=1 << 30,
+        )
         if self.entra is not None:
             url, self._issuer = self.entra.resolved()
             self.jwks = JwksCache(url, min_refresh_s=self.entra.jwks_min_refresh_s, client=jwks_client)
@@ -169,16 +184,7 @@ class Authenticator:
             Problem: 401 without valid credentials.
         """
         if not self.settings.auth_configured:
-            level = self.settings.anonymous_max_sensitivity
-            return Caller(  # the one local user of a loopback-only server: no per-caller limits
-                name="local",
-                kind="local",
-                subject="local",
-                plugins=None,
-                max_sensitivity=level,
-                concurrency=1 << 20,
-                rate_per_minute=1 << 30,
-            )
+            return self._local
         auth = headers.get("authorization", "")
         scheme, _, credential = auth.partition(" ")
         token = credential.strip() if scheme.lower() == "bearer" else ""

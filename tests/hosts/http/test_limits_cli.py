@@ -26,9 +26,34 @@ def test_a_slow_body_is_cut_off_and_others_are_served(serve, tmp_path):
         start = time.monotonic()
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as c:
             assert c.get("/v1/skills").status_code == 200  # served while the slow client waits
-        reply = s.recv(4096).decode()
+        reply = _read_response(s)
         assert time.monotonic() - start < 4
         assert " 408 " in reply.split("\r\n")[0] and "request-timeout" in reply
+
+
+def _read_response(s: socket.socket) -> str:
+    """One whole HTTP/1.1 response (head and a Content-Length body, whichever packets they came in)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode()
 
 
 def test_no_auth_on_a_public_address_refuses_to_start(tmp_path, monkeypatch):
