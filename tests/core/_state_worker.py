@@ -6,7 +6,8 @@ Modes (each prints one JSON line):
   calls against one global token budget; every answer uses exactly the tokens reserved.
 - ``open URL SIGNAL``: call until the model ``flaky`` (which fails with ServerError here)
   has its circuit open, then create the file SIGNAL.
-- ``observe URL SIGNAL``: call once (``flaky`` answers here), wait for SIGNAL, call again.
+- ``observe URL SIGNAL``: call once (``flaky`` answers here), create SIGNAL.ready, wait for
+  SIGNAL, call again.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ async def open_circuit(url: str, signal: str) -> dict[str, object]:
 async def observe(url: str, signal: str) -> dict[str, object]:
     orc, flaky = circuit_orc(url, flaky_fails=False)
     first = (await orc.generate("hello")).calls[-1].model
+    Path(signal + ".ready").write_text(first, encoding="utf-8")  # the opener starts now
     deadline = time.monotonic() + 30
     while not Path(signal).exists():
         if time.monotonic() > deadline:

@@ -62,6 +62,10 @@ def test_two_workers_spend_one_budget_exactly(url: str) -> None:
 def test_a_circuit_one_worker_opened_is_skipped_by_the_other(url: str, tmp_path: Path) -> None:
     signal = str(tmp_path / "opened")
     observer = worker("observe", url, signal)
+    deadline = time.monotonic() + 60
+    while not Path(signal + ".ready").exists():  # its first call is made before any failure
+        assert observer.poll() is None and time.monotonic() < deadline, observer.communicate()
+        time.sleep(0.02)
     opener = worker("open", url, signal)
     opened = result(opener)
     seen = result(observer)
