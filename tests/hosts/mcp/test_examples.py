@@ -86,7 +86,7 @@ def test_inspector_cli_lists_and_calls_tools(tmp_path: Path, config: Path) -> No
     base = [
         npx,
         "--yes",
-        "@modelcontextprotocol/inspector",
+        "@modelcontextprotocol/inspector@0.15.0",  # pinned: the CLI flags this test uses
         "--cli",
         "--config",
         str(inspector_config),
