@@ -371,7 +371,8 @@ def openapi_document(orc: Orchestrator, *, auth: bool, server_url: str | None = 
                 "operationId": operation_id(skill),
                 "summary": skill.description.split("\n")[0][:120],
                 "description": f"{skill.description}\n\nEffects: {effects}. Requires: "
-                f"{', '.join(sorted(skill.requires)) or '-'}. Path arguments take workspace names or upload:<id>.",
+                f"{', '.join(sorted(skill.requires)) or '-'}. "
+                "Path arguments take workspace names or upload:<id>.",
                 "tags": [skill.plugin],
                 "parameters": [stream_param, sens_param],
                 "requestBody": {"required": True, "content": {_JSON: {"schema": _ref(body_name)}}},
@@ -439,19 +440,22 @@ def docs_html(doc: dict[str, Any]) -> str:
     )
     info = doc["info"]
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(info["title"])} API {esc(info["version"])}</title>
 <style>
 body{{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1b1b1b}}
 section{{border-top:1px solid #ddd;padding:.4rem 0}} h3{{margin:.4rem 0;font-size:1rem}}
-.m{{display:inline-block;min-width:4.2em;padding:.1em .4em;border-radius:4px;color:#fff;font-size:.8em;text-align:center}}
+.m{{display:inline-block;min-width:4.2em;padding:.1em .4em;border-radius:4px;color:#fff;font-size:.8em;
+text-align:center}}
 .get{{background:#2b6cb0}} .post{{background:#2f855a}} .delete{{background:#c53030}}
 pre{{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85em}} .d{{white-space:pre-wrap;color:#444}}
 .r{{color:#666;font-size:.85em}} a:focus,summary:focus{{outline:3px solid #2b6cb0}}
 </style></head><body>
 <h1>{esc(info["title"])} API <small>{esc(info["version"])}</small></h1>
-<p>{esc(info.get("description", ""))} The machine-readable document is <a href="/openapi.json">/openapi.json</a>
-(OpenAPI {esc(doc["openapi"])}). Send <code>Accept: text/event-stream</code> (or <code>?stream=1</code>) to get
+<p>{esc(info.get("description", ""))} The machine-readable document is
+<a href="/openapi.json">/openapi.json</a> (OpenAPI {esc(doc["openapi"])}).
+Send <code>Accept: text/event-stream</code> (or <code>?stream=1</code>) to get
 <code>progress</code>, <code>text</code> and <code>confirm</code> events before one <code>result</code> or
 <code>error</code>.</p>
 {"".join(rows)}

@@ -112,7 +112,7 @@ def test_files_expire(tmp_path):
 
     spaces = Workspaces(tmp_path, ttl_s=60)
     ws = spaces.get("0" * 24)
-    uid, folder = ws.new_upload_dir()
+    _uid, folder = ws.new_upload_dir()
     (folder / "a.txt").write_text("x")
     assert spaces.sweep() == 0
     assert spaces.sweep(now=time.time() + 120) == 1
