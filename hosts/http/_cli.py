@@ -15,7 +15,7 @@ from typing import Any
 
 from dualtrack import ConfigError, Orchestrator
 
-from ._settings import find_http_config, hash_key, load_http_settings, new_key
+from ._settings import find_http_config, hash_key, new_key, serve_settings
 
 __all__ = ["app_from_env", "run_cli"]
 
@@ -38,7 +38,7 @@ def app_from_env() -> Any:
     from ._app import create_app
 
     config = os.environ.get(_ENV_CONFIG) or None
-    settings = load_http_settings(os.environ.get(_ENV_HTTP) or find_http_config(config))
+    settings = serve_settings(config, os.environ.get(_ENV_HTTP) or find_http_config(config))
     return create_app(Orchestrator.from_config(config), settings)
 
 
@@ -55,18 +55,18 @@ def run_cli(
     if new_key_name is not None:
         key = new_key()
         print(f"API key for {new_key_name!r} (shown once; give it to the client):\n  {key}\n")
-        print("add to the [http] settings (dualtrack-http.toml):\n")
+        print("add to the [http] settings (dualtrack.toml or dualtrack-http.toml):\n")
         print(f'[[http.api_keys]]\nname = "{new_key_name}"\nhash = "{hash_key(key)}"\nplugins = ["*"]')
         print('max_sensitivity = "general"')
         return 0
     path = http_config or find_http_config(config)
-    settings = load_http_settings(path)
+    settings = serve_settings(config, path)
     if not settings.auth_configured and not is_loopback(host):
         raise ConfigError(
             f"refusing to serve on {host} without authentication: anyone who can reach it could run skills. "
             "Create a key with `dualtrack serve --new-key NAME` and add the printed [[http.api_keys]] table "
-            "to dualtrack-http.toml (or configure [http.entra]), or bind 127.0.0.1",
-            path=str(path) if path else None,
+            "to dualtrack.toml or dualtrack-http.toml (or configure [http.entra]), or bind 127.0.0.1",
+            path=str(path) if path else settings.path,
         )
     import uvicorn
 
