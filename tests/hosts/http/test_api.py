@@ -130,28 +130,25 @@ def test_authentication_and_per_key_rules(serve, admin):
 
 
 async def test_concurrency_limit_answers_429(serve, tmp_path):
-    release = asyncio.Event()
-
-    async def slow(request):
-        await asyncio.to_thread(release_wait)
-        return "done"
-
     import threading
 
-    gate = threading.Event()
+    entered, gate = threading.Event(), threading.Event()  # the server runs in its own thread
 
-    def release_wait():
-        gate.wait(10)
+    async def slow(request):
+        entered.set()  # the first call holds the key's only slot from here on
+        await asyncio.to_thread(gate.wait, 10)
+        return "done"
 
     server = serve(make_orc(FunctionConnector(slow)))
     async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": NOTES_KEY}, timeout=20) as c:
         first = asyncio.ensure_future(c.post("/v1/skills/notes.shout", json={"text": "a"}))
-        await asyncio.sleep(0.5)
+        assert await asyncio.to_thread(entered.wait, 10)
         r = await c.post("/v1/skills/notes.shout", json={"text": "b"})
         assert r.status_code == 429 and r.headers["retry-after"] == "1"
         gate.set()
         assert (await first).status_code == 200
-    release.set()
+        again = await c.post("/v1/skills/notes.shout", json={"text": "c"})  # the slot was given back
+        assert again.status_code == 200
 
 
 def test_sse_progress_text_and_result(serve, admin):

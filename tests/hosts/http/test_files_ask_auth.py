@@ -125,7 +125,13 @@ def _tool_reply(name: str, args: dict) -> Completion:
 
 async def test_ask_pauses_for_confirm_and_runs_only_the_confirmed_call(serve, admin, tmp_path):
     script: list = []
-    server = serve(make_orc(FunctionConnector(lambda request: script.pop(0))))
+    prompts: list[str] = []
+
+    def model(request):
+        prompts.append(request.messages[-1].content)
+        return script.pop(0)
+
+    server = serve(make_orc(FunctionConnector(model)))
     async with httpx.AsyncClient(base_url=server.url, headers=admin, timeout=30) as c:
         up = (await c.post("/v1/files", files={"file": ("a.txt", b"data")})).json()
         ws_root = server.app.service.workspace(
@@ -134,8 +140,9 @@ async def test_ask_pauses_for_confirm_and_runs_only_the_confirmed_call(serve, ad
         target = f"{ws_root}/{up['upload_id']}/b.txt"
 
         for decision in ("approve", "decline"):
-            script[:] = [
-                _tool_reply("notes-copy", {"path": f"{ws_root}/{up['name']}", "output": target}),
+            prompts.clear()
+            script[:] = [  # the model names files as the prompt shows them: workspace names
+                _tool_reply("notes-copy", {"path": up["name"], "output": f"{up['upload_id']}/b.txt"}),
                 "Done.",
             ]
             async with c.stream("POST", "/v1/ask?stream=1", json={"prompt": "copy a.txt to b.txt"}) as resp:
@@ -165,6 +172,7 @@ async def test_ask_pauses_for_confirm_and_runs_only_the_confirmed_call(serve, ad
                             assert ok.status_code == 200
             names = [n for n, _ in seen]
             assert names[0] == "ask" and "confirm" in names and names[-1] == "result", seen
+            assert up["name"] in prompts[0] and str(ws_root) not in prompts[0]  # no server folder shown
             assert Path(target).exists() == (decision == "approve")
             Path(target).unlink(missing_ok=True)
 
