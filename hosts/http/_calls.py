@@ -1,11 +1,13 @@
 """Running one call for a request: concurrency slots, SSE events, cancellation on disconnect.
 
 As JSON, the call runs in the request's own task, which a small watcher cancels
-when the client disconnects before the answer; as Server-Sent Events (``Accept:
-text/event-stream`` or ``?stream=1``) the call runs as its own task, the client
-gets ``progress``, ``text`` and ``confirm`` events as they happen, then one
-``result`` or ``error`` event, and a disconnect cancels the task too. Either way
-the skill and its model calls stop (an HTTP model call's connection is closed).
+when the client disconnects before the answer (the watcher starts only once the
+call has run for ``WATCH_AFTER_S``: most calls end sooner and never need one); as
+Server-Sent Events (``Accept: text/event-stream`` or ``?stream=1``) the call runs
+as its own task, the client gets ``progress``, ``text`` and ``confirm`` events as
+they happen, then one ``result`` or ``error`` event, and a disconnect cancels the
+task too. Either way the skill and its model calls stop (an HTTP model call's
+connection is closed).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ Emit = Callable[[str, dict[str, Any]], None]
 """Queue one SSE event (name, data); a no-op for JSON answers."""
 Work = Callable[[Emit], Awaitable[dict[str, Any]]]
 _HEARTBEAT_S = 15.0
+WATCH_AFTER_S = 0.05
+"""A JSON call that runs longer than this is watched for the client going away."""
 
 
 def wants_stream(request: Request) -> bool:
@@ -96,7 +100,9 @@ class Runner:
             gone = True
             task.cancel()
 
-        watcher = asyncio.get_running_loop().create_task(watch())
+        loop = asyncio.get_running_loop()
+        watchers: list[asyncio.Task[None]] = []
+        timer = loop.call_later(WATCH_AFTER_S, lambda: watchers.append(loop.create_task(watch())))
         self.tasks.add(task)
         try:
             result = await work(_ignore)
@@ -106,7 +112,9 @@ class Runner:
             task.uncancel()
             return Response(status_code=499)  # the client went away: the skill and its calls stopped
         finally:
-            watcher.cancel()
+            timer.cancel()
+            for watcher in watchers:
+                watcher.cancel()
             self.tasks.discard(task)
             await release()
         return JSONResponse(result, status_code=status)
