@@ -62,7 +62,7 @@ class AskOptions:
         tools: Plugin or skill names offered as tools (``None``: every skill).
         roots: The file roots of the tool calls (``None``: the orchestrator's).
         confirm: Asked about model-chosen writes instead of the orchestrator's ``confirm``.
-        on_text: Streamed text of every model call of the conversation.
+        on_text: Streamed text of the conversation's own model turns (not the tools' calls).
     """
 
     tools: Iterable[str] | None = None
@@ -206,7 +206,6 @@ async def _run_tool(talk: _Conversation, name: str, arguments: str) -> str:
             chosen_by="model",
             roots=options.roots,
             confirm=options.confirm,
-            on_text=options.on_text,
         )
     except DualtrackError as exc:
         # a failure can be about a labelled file (or quote it): raise first, then report data-free

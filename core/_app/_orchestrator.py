@@ -482,8 +482,8 @@ class Orchestrator:
                 writes is taken relative to the first root.
             confirm: Asked instead of the orchestrator's ``confirm`` about each write
                 the model chooses in this conversation (may be async).
-            on_text: Streamed text of the conversation's model turns and of the tools'
-                model calls.
+            on_text: Streamed text of the conversation's own model turns (the answer as
+                it forms; the tools' model calls are not streamed).
 
         Returns:
             A result whose value is the answer text, with every model call (the

@@ -177,3 +177,13 @@ def test_a_misspelt_key_of_a_host_section_fails_when_loaded(tmp_path):
     with pytest.raises(ConfigError) as err:
         Orchestrator.from_config(cfg_file)
     assert err.value.field == "http.max_uplod_mb"
+
+
+async def test_ask_on_text_streams_the_answer_not_the_tools_calls(tmp_path):
+    (tmp_path / "a.txt").write_text("alpha")
+    seen: list[object] = []
+    script: list[object] = [_tool("files-read", {"path": "a.txt"}), "tool text", "quiet", "The answer."]
+    orc, _, _ = _orc(script, seen)
+    chunks: list[str] = []
+    result = await orc.ask("read a.txt", roots=FileRoots([tmp_path]), on_text=chunks.append)
+    assert result.value == "The answer." and "".join(chunks) == "The answer."
