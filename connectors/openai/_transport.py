@@ -14,6 +14,7 @@ falls back to a pooled ``httpx.AsyncClient`` of the same settings otherwise.
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from importlib.util import find_spec
@@ -174,7 +175,10 @@ class AiohttpSession:
             # (one timer less per call, rearmed on every chunk otherwise)
             read = self._read_timeout if self._read_timeout < timeout else None
             found = self._timeouts[timeout] = aiohttp.ClientTimeout(
-                total=timeout, sock_connect=self._connect_timeout, sock_read=read
+                total=timeout,
+                sock_connect=self._connect_timeout,
+                sock_read=read,
+                ceil_threshold=math.inf,  # on time, not rounded up to a whole second
             )
         return found
 
