@@ -41,17 +41,20 @@ def orchestrator() -> Orchestrator:
 
 def serve(port_file: str, data_dir: str, profile: str | None, access_log: bool) -> None:
     """The server process: uvicorn on a free loopback port, written to ``port_file`` once listening."""
-    import logging
     import signal
 
     import uvicorn
 
     from dualtrack.hosts.http import HttpSettings, create_app
+    from dualtrack.hosts.http._cli import log_config
 
+    logs = log_config()  # what `dualtrack serve` logs with: one JSON access line per request
     if not access_log:
-        logging.getLogger("dualtrack.http.access").setLevel(logging.WARNING)
+        logs["loggers"]["dualtrack.http"]["level"] = "WARNING"
     app = create_app(orchestrator(), HttpSettings(data_dir=data_dir))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, log_config=logs
+    )
     server = uvicorn.Server(config)
     profiler = None
     if profile:
@@ -125,7 +128,9 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--concurrency", default="1,8,64", help="comma-separated levels (default 1,8,64)")
     ap.add_argument("--profile", help="run the server under cProfile and write its stats here")
-    ap.add_argument("--access-log", action="store_true", help="keep the server's access log on")
+    ap.add_argument(
+        "--access-log", action="store_true", help="write the access log as `dualtrack serve` does"
+    )
     ap.add_argument("--serve", nargs=2, metavar=("PORT_FILE", "DATA_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
@@ -138,7 +143,7 @@ def main() -> None:
         cmd += ["--profile", str(Path(args.profile).resolve())]
     if args.access_log:
         cmd.append("--access-log")
-    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL if not args.access_log else None)
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)  # the access lines are written, then dropped
     try:
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text():

@@ -17,7 +17,7 @@ from dualtrack import ConfigError, Orchestrator
 
 from ._settings import find_http_config, hash_key, new_key, serve_settings
 
-__all__ = ["app_from_env", "run_cli"]
+__all__ = ["app_from_env", "log_config", "run_cli"]
 
 _ENV_CONFIG = "DUALTRACK_SERVE_CONFIG"
 _ENV_HTTP = "DUALTRACK_HTTP_CONFIG"
@@ -31,6 +31,27 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def log_config() -> dict[str, Any]:
+    """The logging configuration of uvicorn plus the service's own lines (``dualtrack.http``) on stderr.
+
+    The access log is one JSON object per request (see :class:`~._guard.Guard`); without
+    this, those INFO lines would have no handler in a server process.
+    """
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["dualtrack"] = {"format": "%(message)s"}
+    config["handlers"]["dualtrack"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "dualtrack",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["dualtrack.http"] = {"handlers": ["dualtrack"], "level": "INFO", "propagate": False}
+    return config
 
 
 def app_from_env() -> Any:
@@ -80,6 +101,7 @@ def run_cli(
         "timeout_graceful_shutdown": int(settings.shutdown_grace_s) or None,
         "h11_max_incomplete_event_size": 64 * 1024,
         "log_level": "info",
+        "log_config": log_config(),
         "server_header": False,
     }
     print(f"dualtrack serving on http://{host}:{port} (docs at /docs)", file=sys.stderr)

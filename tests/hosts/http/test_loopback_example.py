@@ -123,6 +123,13 @@ async def test_http_client_example_starts_serve_summarizes_and_downloads(tmp_pat
     assert len(downloaded) == 1 and f"Downloaded: {downloaded[0]}" in printed
     text = "\n".join(p.text for p in docx.Document(str(downloaded[0])).paragraphs)
     assert text.strip()  # a real .docx, opened by python-docx
+    # dualtrack serve wrote one JSON access line per request (no query string, no key)
+    import json
+
+    lines = [json.loads(x) for x in (out / "server.log").read_text().splitlines() if x.startswith('{"rid"')]
+    assert {"/v1/skills", "/v1/files", "/v1/skills/document.summarize"} <= {x["path"] for x in lines}
+    api = [x for x in lines if x["path"].startswith("/v1/")]
+    assert all(x["status"] in (200, 201) and x["caller"] == "local" for x in api), api
     # the upload lives in the caller's workspace under the server's data folder, untouched
     (upload,) = (out / "server-data").glob("workspaces/*/u*/quarterly-report.docx")
     assert upload.read_bytes() == (out / "quarterly-report.docx").read_bytes()

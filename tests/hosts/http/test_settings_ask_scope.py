@@ -62,6 +62,8 @@ def test_keys_in_dualtrack_toml_let_serve_bind_a_public_address(tmp_path, monkey
     )
     assert run_cli(config=str(keyed), host="0.0.0.0", port=0) == 0
     assert started and started[0]["host"] == "0.0.0.0"
+    access = started[0]["log_config"]["loggers"]["dualtrack.http"]  # the JSON access lines are shown
+    assert access["level"] == "INFO" and access["handlers"]
     assert (tmp_path / "d" / "workspaces").is_dir()
 
 
