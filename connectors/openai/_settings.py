@@ -7,7 +7,6 @@ that names the setting and the fix (the core turns the ``ValueError`` into a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +36,8 @@ def check_keys(settings: Mapping[str, Any], allowed: Mapping[str, str], connecto
     for key in settings:
         if key in allowed:
             continue
+        import difflib  # only for the suggestion of an unknown setting
+
         close = difflib.get_close_matches(key, list(allowed), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         known = ", ".join(sorted(allowed))

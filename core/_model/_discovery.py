@@ -9,7 +9,6 @@ exact ``pip install`` line (the extra of dualtrack that provides it, see ``EXTRA
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable
 from functools import cache
@@ -120,6 +119,8 @@ def _load(group: str, name: str, what: str) -> Any:
     eps = _group(group)
     ep = eps.get(name)
     if ep is None:
+        import difflib  # only for the suggestions of an unknown name
+
         close = difflib.get_close_matches(name, list(eps), n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UserError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -186,6 +185,8 @@ class PluginRegistry:
         found = self._skills.get(name) or self._tools.get(name)
         if found is not None:
             return found
+        import difflib  # only for the suggestions of an unknown name
+
         close = difflib.get_close_matches(name, list(self._skills), n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         known = "" if close else " Run `dualtrack plugins` to list the skills."
