@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualtrack import Skill
+from dualtrack import Skill, SkillContext
 
 from ._calls import Emit
 from ._state import StateBackend
@@ -69,7 +69,7 @@ class AskSession:
         if not self.streaming:
             return False
         call_id = "c" + secrets.token_hex(8)
-        shown = {k: v for k, v in arguments.items() if not _is_context(v)}
+        shown = {k: v for k, v in arguments.items() if not isinstance(v, SkillContext)}
         self.emit(
             "confirm",
             {
@@ -90,10 +90,6 @@ class AskSession:
         self.decisions[call_id] = verdict
         self.emit("confirmed", {"call_id": call_id, "decision": verdict})
         return answer == "approve"
-
-
-def _is_context(value: Any) -> bool:
-    return type(value).__name__ == "SkillContext"
 
 
 def _plain(value: Any) -> Any:
