@@ -181,8 +181,15 @@ class HttpService:
         return level
 
     def bind_paths(self, skill: Skill, args: dict[str, Any], ws: Workspace) -> dict[str, Any]:
-        """Path arguments turned into files of the workspace (or a 400)."""
+        """Path arguments turned into files of the workspace (or a 400).
+
+        A reference a file source of the orchestrator handles (``onedrive:/Reports/q3.docx``,
+        a SharePoint sharing URL ...) passes through untouched: the core fetches it, confines
+        the call to its private copy and writes outputs back (``outputs`` of the result).
+        ``upload:<id>`` always names an upload of the caller's own workspace.
+        """
         out = dict(args)
+        sources = self.orc.file_sources
         for name, role in self.path_params(skill).items():
             raw = args.get(name)
             if raw is None:
@@ -192,6 +199,9 @@ class HttpService:
             for item in items:
                 if not isinstance(item, str):
                     fixed.append(item)  # the skill's schema names the wrong type
+                    continue
+                if not item.startswith("upload:") and sources.find(item) is not None:
+                    fixed.append(item)  # a remote file: the core fetches it for this call
                     continue
                 if role is PathRole.OUTPUT:
                     p = ws.resolve(item, must_exist=False)

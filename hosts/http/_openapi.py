@@ -362,6 +362,8 @@ def openapi_document(orc: Orchestrator, *, auth: bool, server_url: str | None = 
             }
         },
     }
+    schemes = sorted({f"{str(s).lower()}:" for src in orc.file_sources for s in src.schemes})
+    remote = f", or references ({', '.join(schemes)})" if schemes else ""
     for skill in sorted(orc.registry.skills(), key=lambda s: s.full_name):
         body_name = f"{skill.full_name}.Arguments"
         schemas[body_name] = _hoist(skill.parameters_schema(), skill.full_name, schemas)
@@ -372,7 +374,7 @@ def openapi_document(orc: Orchestrator, *, auth: bool, server_url: str | None = 
                 "summary": skill.description.split("\n")[0][:120],
                 "description": f"{skill.description}\n\nEffects: {effects}. Requires: "
                 f"{', '.join(sorted(skill.requires)) or '-'}. "
-                "Path arguments take workspace names or upload:<id>.",
+                f"Path arguments take workspace names or upload:<id>{remote}.",
                 "tags": [skill.plugin],
                 "parameters": [stream_param, sens_param],
                 "requestBody": {"required": True, "content": {_JSON: {"schema": _ref(body_name)}}},

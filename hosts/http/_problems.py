@@ -24,6 +24,8 @@ from dualtrack import (
     ConnectorError,
     DualtrackError,
     FileAccessError,
+    FileReferenceError,
+    FileSourceError,
     InputFileError,
     MissingDependencyError,
     NoRouteError,
@@ -43,6 +45,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "invalid-arguments": (422, "The arguments do not match the skill's schema"),
     "invalid-path": (400, "A path argument is not a file of your workspace"),
     "bad-input-file": (422, "The file cannot be used"),
+    "file-conflict": (409, "The file changed or is locked at its store; nothing was overwritten"),
+    "file-source-failed": (502, "The file's store could not read or write it"),
     "unsupported-file-type": (415, "This file type cannot be uploaded"),
     "unauthorized": (401, "Authentication is required"),
     "forbidden": (403, "This caller may not do that"),
@@ -136,6 +140,11 @@ def problem_from_exception(exc: BaseException, clean: Callable[[str], str]) -> P
     if isinstance(exc, ArgumentError):
         errors = [{"field": f, "message": clean(m)} for f, m in exc.errors]
         return Problem("invalid-arguments", text, errors=errors)
+    if isinstance(exc, FileReferenceError):
+        return Problem("invalid-path", text, reason=exc.reason)
+    if isinstance(exc, FileSourceError):
+        slug = {"changed": "file-conflict", "locked": "file-conflict", "not-found": "invalid-path"}
+        return Problem(slug.get(exc.reason, "file-source-failed"), text, reason=exc.reason, source=exc.source)
     if isinstance(exc, FileAccessError):
         return Problem("invalid-path", text, reason=exc.reason)
     if isinstance(exc, OutputPathError):
