@@ -176,8 +176,12 @@ async def run_checked(
     first: Completion | None,
     fallback: Any,
     generate: dict[str, Any],
+    echo_chars: int = _ECHO_CHARS,
 ) -> CheckedReply:
-    """Run one checked call (see the module docstring and :meth:`SkillContext.generate_checked`)."""
+    """Run one checked call (see the module docstring and :meth:`SkillContext.generate_checked`).
+
+    ``echo_chars`` is how much of a failed reply the feedback call shows back.
+    """
     all_checks = ([json_schema(schema)] if schema is not None else []) + list(checks)
     if schema is not None:
         generate = {**generate, "json_schema": schema_of(schema)}
@@ -188,6 +192,7 @@ async def run_checked(
     attempts: list[CheckedAttempt] = []
     stage, history, extra = CheckStage.INITIAL, list(messages), list[str]()
     pinned: set[str] = set()  # for the feedback call: every candidate but the model that replied
+    routed: ModelCall | None = None
     models = 1
     while True:
         start = len(ctx.calls)
@@ -208,6 +213,8 @@ async def run_checked(
             attempts.append(CheckedAttempt(stage=stage, error=" ".join(str(exc).split())[:500]))
             break
         call = _call_of(ctx, done, 0 if start == len(ctx.calls) else start)
+        if not pinned:
+            routed = call  # the last call routed among all candidates (a feedback call is pinned)
         base = CheckContext(
             prompt=history[-1].content if history else "",
             source=source,
@@ -237,14 +244,14 @@ async def run_checked(
             stage = CheckStage.FEEDBACK
             if call is not None:
                 pinned = {c.model for c in call.decision.candidates if c.model != done.model_card}
-            history = [*history, Message.assistant(done.text[:_ECHO_CHARS]), Message.user(message)]
+            history = [*history, Message.assistant(done.text[:echo_chars]), Message.user(message)]
             continue
         if done.model_card:
             tried.add(done.model_card)
         if models >= max_models:
             break
         extra = list(escalate_requires)
-        if not extra and not _has_alternative(call, tried):
+        if not extra and not _has_alternative(routed, tried):
             break  # the router had no other candidate for these requirements: do not ask it again
         models += 1
         stage = CheckStage.ESCALATION

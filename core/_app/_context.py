@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from pydantic import TypeAdapter, ValidationError
-
-from .._errors import InputFileError, MalformedResponseError, NoRouteError, OutputPathError, UserError
+from .._errors import (
+    CheckFailedError,
+    InputFileError,
+    MalformedResponseError,
+    NoRouteError,
+    OutputPathError,
+    UserError,
+)
 from .._model._cards import ModelCard, PromptProfile
 from .._model._messages import Completion, CompletionRequest, Message, TextCallback
 from .._model._sensitivity import Sensitivity
@@ -23,7 +26,7 @@ from ._paths import FileAccess, resolve_input, resolve_output
 if TYPE_CHECKING:
     from .._plugins._skills import Skill
     from .._runtime._gateway import ModelGateway, SkillScope
-    from .._runtime._outcomes import Check
+    from .._runtime._outcomes import Check, CheckedAttempt
     from .._runtime._result import ModelCall
     from ._checked import CheckedReply, EscalationPrompt, Feedback
     from ._orchestrator import Orchestrator
@@ -34,7 +37,6 @@ T = TypeVar("T")
 ProgressCallback = Callable[[str, int, int, str], None]
 """Receives ``(skill, done, total, message)``."""
 _ECHO_CHARS = 2000  # how much of an invalid reply is shown back to the model when asking for a fix
-_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
 def estimate_tokens(messages: Sequence[Message]) -> int:
@@ -344,6 +346,7 @@ class SkillContext:
 
         A reply that does not parse or validate is sent back once with the error;
         if it still fails, the call is escalated to the next model that qualifies.
+        It is :meth:`generate_checked` with the schema check alone.
 
         Args:
             schema: A pydantic model, any type pydantic can validate, or a JSON Schema dict.
@@ -356,43 +359,27 @@ class SkillContext:
         Raises:
             MalformedResponseError: When no model produced a valid reply.
         """
-        if isinstance(schema, dict):
-            validate = _schema_validator(schema)
-            json_schema = schema
-        else:
-            adapter: TypeAdapter[Any] = TypeAdapter(schema)
-            validate = adapter.validate_python
-            json_schema = adapter.json_schema()
-        messages = [Message.user(prompt)] if isinstance(prompt, str) else list(prompt)
-        excluded: set[str] = set(kw.pop("exclude", ()))
-        last_error = ""
-        for _round in range(2):
-            history = list(messages)
-            for repair in range(2):
-                try:
-                    done = await self.generate(history, json_schema=json_schema, exclude=excluded, **kw)
-                except NoRouteError as exc:
-                    if not excluded:
-                        raise
-                    raise MalformedResponseError(
-                        f"no model produced valid JSON for the schema ({last_error}); "
-                        "no other model qualifies for escalation"
-                    ) from exc
-                try:
-                    return validate(_parse_json(done.text))
-                except (ValueError, ValidationError) as exc:
-                    last_error = reply_problems(exc)[:800]
-                    if repair == 0:
-                        history += [
-                            Message.assistant(done.text[:_ECHO_CHARS]),
-                            Message.user(
-                                "That reply was not valid JSON for the schema: "
-                                f"{last_error}\nReply again with only the corrected JSON."
-                            ),
-                        ]
-            if done.model_card:
-                excluded.add(done.model_card)
-        raise MalformedResponseError(f"no model produced valid JSON for the schema: {last_error}")
+        from ._checked import run_checked
+
+        try:
+            reply = await run_checked(
+                self,
+                prompt,
+                checks=(),
+                schema=schema,
+                source="",
+                feedback=_json_feedback,
+                escalate_requires=(),
+                escalate_prompt=None,
+                max_models=2,
+                first=None,
+                fallback=MISSING,
+                generate=kw,
+                echo_chars=_ECHO_CHARS,
+            )
+        except CheckFailedError as exc:
+            raise _no_valid_json(exc) from None
+        return reply.value
 
     async def generate_checked(
         self,
@@ -483,53 +470,21 @@ class SkillContext:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
 
-def _schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    """Validate plain data against a JSON Schema dict; ``ValueError`` lists the problems."""
-    import jsonschema
-
-    cls = jsonschema.validators.validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise UserError(f"generate_json was given an invalid JSON Schema: {exc.message}") from None
-    validator = cls(schema)
-
-    def validate(data: Any) -> Any:
-        errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-        if errors:
-            problems = [  # schema keywords only: e.message would quote the reply
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: fails the schema's "
-                f"{e.validator!r} rule ({str(e.validator_value)[:80]})"
-                for e in errors[:5]
-            ]
-            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-            raise ValueError("; ".join(problems) + more)
-        return data
-
-    return validate
+def _json_feedback(attempt: CheckedAttempt) -> str:
+    """The repair message of :meth:`SkillContext.generate_json`: the schema problem, once."""
+    reasons = "; ".join(o.reason for o in attempt.failures if o.reason)
+    return (
+        f"That reply was not valid JSON for the schema: {reasons}\nReply again with only the corrected JSON."
+    )
 
 
-def reply_problems(exc: ValueError | ValidationError) -> str:
-    """What is wrong with a reply, by field and rule, without quoting the reply.
-
-    Pydantic's own text embeds the offending ``input_value``, i.e. a model's reply
-    about the data; this text goes back to models and into errors, so it does not.
-    """
-    if isinstance(exc, ValidationError):
-        problems = [
-            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False, include_context=False)[:5]
-        ]
-        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-        return f"{exc.error_count()} validation error(s): " + "; ".join(problems) + more
-    return str(exc)
-
-
-def _parse_json(text: str) -> Any:
-    m = _FENCE.match(text)
-    if m:
-        text = m.group(1)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+def _no_valid_json(exc: CheckFailedError) -> MalformedResponseError:
+    """The error of :meth:`SkillContext.generate_json` when no model's reply was valid."""
+    reasons = [o.reason for a in exc.attempts for o in a.failures if o.reason]
+    last = reasons[-1] if reasons else ""
+    models = {a.model for a in exc.attempts if a.model}
+    if len(models) < 2:
+        return MalformedResponseError(
+            f"no model produced valid JSON for the schema ({last}); no other model qualifies for escalation"
+        )
+    return MalformedResponseError(f"no model produced valid JSON for the schema: {last}")

@@ -26,8 +26,10 @@ __all__ = [
     "length_ratio",
     "named",
     "parse_json",
+    "reply_problems",
     "repetition",
     "schema_of",
+    "schema_validator",
 ]
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
@@ -212,30 +214,61 @@ def parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
-def _dict_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
+def schema_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """A validator of plain data against a JSON Schema dict.
+
+    The validator returns the data, or raises ``ValueError`` naming up to five
+    problems by path and schema rule, never quoting the data (the text goes back
+    to models and into errors).
+
+    Raises:
+        UserError: When ``schema`` is not a valid JSON Schema.
+    """
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise UserError(f"the JSON Schema given to a check is invalid: {exc.message}") from None
+        raise UserError(
+            f"invalid JSON Schema: {exc.message}; pass a valid JSON Schema dict or a pydantic type"
+        ) from None
     validator = cls(schema)
 
     def validate(data: Any) -> Any:
         errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         if errors:
-            problems = [
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:5]
+            problems = [  # schema keywords only: e.message would quote the reply
+                f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: fails the schema's "
+                f"{e.validator!r} rule ({str(e.validator_value)[:80]})"
+                for e in errors[:5]
             ]
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
             raise ValueError("; ".join(problems) + more)
         return data
 
     return validate
+
+
+def reply_problems(exc: Exception) -> str:
+    """What is wrong with a reply, by field and rule, without quoting the reply.
+
+    Pydantic's own text embeds the offending ``input_value``, i.e. a model's reply
+    about the data; this text goes back to models and into errors, so it does not.
+    """
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)[:5]
+        ]
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        return f"{exc.error_count()} validation error(s): " + "; ".join(problems) + more
+    return str(exc)
 
 
 def json_schema(schema: Any) -> Check:
@@ -254,7 +287,7 @@ def json_schema(schema: Any) -> Check:
     from pydantic import TypeAdapter, ValidationError
 
     if isinstance(schema, dict):
-        validate = _dict_validator(schema)
+        validate = schema_validator(schema)
     else:
         validate = TypeAdapter(schema).validate_python
 
@@ -263,7 +296,7 @@ def json_schema(schema: Any) -> Check:
         try:
             value = validate(parse_json(text))
         except (ValueError, ValidationError) as exc:
-            return CheckResult(name="schema", passed=False, reason=str(exc)[:800])
+            return CheckResult(name="schema", passed=False, reason=reply_problems(exc)[:800])
         return CheckResult(name="schema", passed=True, value=value)
 
     return check
