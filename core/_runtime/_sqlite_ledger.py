@@ -15,14 +15,13 @@ runs in WAL mode, and writers wait for each other (``busy_timeout``).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._model._redact import redact_shapes
 from ._ledger import UsageRow, UtcDay
+from ._sqlite_files import SqliteConnections
 
 if TYPE_CHECKING:
     import sqlite3
@@ -48,24 +47,6 @@ CREATE INDEX IF NOT EXISTS usage_day ON usage (day);
 """
 
 
-def _create_private(path: Path) -> None:
-    """Create the ledger file 0600 in a 0700 directory (usage data is the user's alone).
-
-    Directories that already exist, and a file that already exists, keep their modes:
-    a ledger shared on purpose stays shared. SQLite gives its ``-wal`` and ``-shm``
-    files the mode of the database file.
-    """
-    parent = path.parent
-    if not parent.exists():
-        parent.mkdir(parents=True, mode=0o700)
-        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)  # the umask can only remove bits from 0600
-
-
 def default_ledger_path() -> Path:
     """``usage.sqlite3`` in the user's data directory for dualtrack."""
     from platformdirs import user_data_path
@@ -84,32 +65,13 @@ class SqliteLedger:
     def __init__(self, path: str | Path | None = None, *, timeout: float = 10.0) -> None:
         self.path = Path(path).expanduser() if path is not None else default_ledger_path()
         self.timeout = timeout
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._ready = False
+        self._files = SqliteConnections(self.path, _SCHEMA, timeout)
         self._day = UtcDay()
 
     def _conn(self, create: bool = True) -> sqlite3.Connection | None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        import sqlite3
-
         if not create and not self.path.exists():
             return None
-        _create_private(self.path)
-        conn = sqlite3.connect(self.path, timeout=self.timeout, check_same_thread=False, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        with self._lock:
-            if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-                self._ready = True
-            self._all.append(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        self._local.conn = conn
-        return conn
+        return self._files.get()
 
     def record(self, card: ModelCard, skill: str | None, usage: Usage, cost_usd: float) -> None:
         """Record one answered call."""
@@ -161,11 +123,7 @@ class SqliteLedger:
 
     def close(self) -> None:
         """Close every connection this ledger opened."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self._files.close()
 
     def __repr__(self) -> str:
         return f"SqliteLedger({str(self.path)!r})"

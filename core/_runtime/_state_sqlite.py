@@ -10,13 +10,13 @@ new) and also holds the usage rows (:class:`~dualtrack._runtime._sqlite_ledger.S
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._sqlite_ledger import SqliteLedger, _create_private
+from ._sqlite_files import SqliteConnections
+from ._sqlite_ledger import SqliteLedger
 from ._state import BudgetUnit, CircuitRecord, ScopeLimit, SharedStateError, Shortfall
 
 if TYPE_CHECKING:
@@ -66,37 +66,18 @@ class SqliteState:
         self.url = f"sqlite:///{self.path}"
         self.timeout = timeout
         self.clock = clock
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._ready = False
+        self._files = SqliteConnections(self.path, _SCHEMA, timeout)
         self._ledger: SqliteLedger | None = None
 
     # -- connections --------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
         try:
-            _create_private(self.path)
-            conn = sqlite3.connect(
-                self.path, timeout=self.timeout, check_same_thread=False, isolation_level=None
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            with self._lock:
-                if not self._ready:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(_SCHEMA)
-                    self._ready = True
-                self._all.append(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
+            return self._files.get()
         except (OSError, sqlite3.Error) as exc:
             raise SharedStateError(
                 f"cannot open ({exc}); check the path and its permissions", self.url
             ) from exc
-        self._local.conn = conn
-        return conn
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (committed, or rolled back on error)."""
@@ -334,11 +315,7 @@ class SqliteState:
 
     def close(self) -> None:
         """Close every connection this state (and its ledger) opened."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+        self._files.close()
         if self._ledger is not None:
             self._ledger.close()
 
