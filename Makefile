@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check core connectors plugins examples tests bench
+	$(BIN)/ruff check core connectors plugins hosts examples tests bench
 	$(BIN)/ruff format --check core
 
 # mypy checks core/, connectors/ and plugins/ (hosts/ too when present) as the installed
