@@ -39,7 +39,8 @@ from ._context import SkillContext
 from ._paths import FileRoots, path_parameters
 
 if TYPE_CHECKING:
-    from ._orchestrator import ConfirmCallback, Orchestrator
+    from ._consent import ConfirmCallback
+    from ._orchestrator import Orchestrator
 
 __all__ = ["AskOptions", "host_skill", "run_ask"]
 

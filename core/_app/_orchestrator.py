@@ -6,11 +6,11 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from .._errors import DualtrackError, MissingDependencyError, NotConfirmedError, UnknownSkillError, UserError
+from .._errors import DualtrackError, MissingDependencyError, UnknownSkillError, UserError
 from .._model._cards import ModelCard
 from .._model._discovery import available_plugins, load_plugin
 from .._model._messages import TextCallback
@@ -29,8 +29,10 @@ from .._runtime._result import SkillResult
 from .._runtime._shadow import ShadowCallback
 from .._runtime._state import SharedState, open_state
 from .._runtime._telemetry import Telemetry
+from ._assembly import budget_tracker, check_catalog
+from ._consent import ChosenBy, ConfirmCallback, bind_files, confirm_write
 from ._context import ProgressCallback, SkillContext
-from ._paths import FileAccess, FileRoots, bind_paths
+from ._paths import FileRoots
 from ._sources import FileSource, FileSources
 
 if TYPE_CHECKING:
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Orchestrator"]
 
 _log = logging.getLogger("dualtrack")
-ConfirmCallback = Callable[[Skill, dict[str, Any]], bool | Awaitable[bool]]
-ChosenBy = Literal["caller", "model"]
 
 
 class Orchestrator:
@@ -105,10 +105,7 @@ class Orchestrator:
         state: SharedState | str | None = None,
     ) -> None:
         cards = list(models)
-        names = [c.name for c in cards]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise UserError(f"model names must be unique; duplicated: {', '.join(dupes)}")
+        check_catalog([c.name for c in cards], shadow, shadow_fraction)
         self.policy = policy or Policy()
         self.router = Router(cards, self.policy)
         self.redactor = Redactor()  # masks the catalog's secrets in logs, spans, errors, attempts
@@ -127,16 +124,15 @@ class Orchestrator:
 
             executor.circuits = CircuitBoard(self.state)
         self.budgets = budgets or Budgets()
-        unknown = sorted({t for targets in (shadow or {}).values() for t in targets} - set(names))
-        if not 0.0 <= shadow_fraction <= 1.0:
-            raise UserError(f"shadow_fraction must be between 0 and 1, got {shadow_fraction}")
-        if unknown:
-            raise UserError(f"shadow names unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
         self.gateway = ModelGateway(
             self.router,
             executor,
             ledger=usage,
-            budget=self._budget_tracker(usage, executor) if self.budgets.active else None,
+            budget=(
+                budget_tracker(self.budgets, usage, self.state, executor.retry.deadline_s)
+                if self.budgets.active
+                else None
+            ),
             shadow=shadow,
             on_shadow=on_shadow,
             shadow_fraction=shadow_fraction,
@@ -188,28 +184,11 @@ class Orchestrator:
         Returns:
             The orchestrator.
         """
+        from ._assembly import config_arguments
         from ._config import load_config
 
         cfg = load_config(path)
-        state = cfg.make_state() if "state" not in overrides else None
-        kwargs: dict[str, Any] = {
-            "models": cfg.models,
-            "policy": cfg.policy,
-            "retry": cfg.retry,
-            "labels": cfg.labels,
-            "default_sensitivity": cfg.default_sensitivity,
-            "ledger": cfg.make_ledger(state),
-            "state": state,
-            "budgets": cfg.budgets,
-            "roots": cfg.root_paths(),
-        }
-        if cfg.plugins is not None:
-            kwargs["plugins"] = cfg.plugins
-        if cfg.shadow.table:  # [shadow]: sampled live calls, logged for `dualtrack eval`
-            kwargs["shadow"] = cfg.shadow.table
-            kwargs["shadow_fraction"] = cfg.shadow.fraction
-            kwargs["on_shadow"] = cfg.make_shadow_log().record
-        kwargs.update(overrides)
+        kwargs, state = config_arguments(cfg, overrides)
         orc = cls(**kwargs)
         orc._owns_state = state is not None and orc.state is state  # opened here: closed with orc
         orc.file_sources.configure(cfg.file_sources, cfg.path, redactor=orc.redactor)
@@ -222,14 +201,6 @@ class Orchestrator:
                     orc._plugin_failures[name] = exc
                 _log.warning("skipping configured plugin %r: %s", name, exc)
         return orc
-
-    def _budget_tracker(self, usage: Ledger, executor: Executor) -> BudgetTracker:
-        """Budgets in this process, or in the shared state (which also shares open circuits)."""
-        if self.state is None:
-            return BudgetTracker(self.budgets, usage)
-        from .._runtime._state_budget import SharedBudgetTracker
-
-        return SharedBudgetTracker(self.budgets, self.state, hold_ttl_s=executor.retry.deadline_s + 60.0)
 
     def add_plugin(self, obj: object) -> Plugin:
         """Register a plugin class, instance or installed name (validated now)."""
@@ -360,7 +331,7 @@ class Orchestrator:
         confirm = confirm if confirm is not None else self.confirm
         if self.file_sources.wanted(s, values):  # references: run on local copies, then write back
             if chosen_by == "model" and s.effects == "write" and not confirmed:
-                await _confirm_write(confirm, s, values)  # asked with the references, before any download
+                await confirm_write(confirm, s, values)  # asked with the references, before any download
                 confirmed = True
             async with self.file_sources.call(s, values, roots or self.files, self.labels) as remote:
                 level = max(self.sensitivity_of(sensitivity), remote.sensitivity or Sensitivity.PUBLIC)
@@ -376,9 +347,9 @@ class Orchestrator:
                     on_text=on_text,
                 )
                 return await remote.finish(result)
-        values, files = self._bind_files(s, values, chosen_by, roots or self.files, confirm)
+        values, files = bind_files(s, values, chosen_by, roots or self.files, confirm)
         if chosen_by == "model" and s.effects == "write" and not confirmed:
-            await _confirm_write(confirm, s, values)
+            await confirm_write(confirm, s, values)
         level = self.sensitivity_of(sensitivity)
         scope = self.gateway.skill_scope(s.full_name, level)
         ctx = SkillContext(
@@ -408,22 +379,6 @@ class Orchestrator:
             exc.calls = [*ctx.calls, *(c for c in exc.calls if not any(c is m for m in ctx.calls))]
             raise
         return SkillResult(s.full_name, value, ctx.calls, time.perf_counter() - start, ctx.sensitivity)
-
-    def _bind_files(
-        self,
-        s: Skill,
-        values: dict[str, Any],
-        chosen_by: ChosenBy,
-        roots: FileRoots,
-        confirm: ConfirmCallback | None,
-    ) -> tuple[dict[str, Any], FileAccess]:
-        """Resolve path arguments under the policy of who chose the call (see :class:`FileRoots`)."""
-        if chosen_by == "caller":
-            ask = (lambda resolved: _sync_answer(confirm(s, dict(resolved)))) if confirm else None
-            return bind_paths(s, values, roots, model_chosen=False, confirm=ask)
-        if chosen_by != "model":
-            raise UserError(f"chosen_by must be 'caller' or 'model', got {chosen_by!r}")
-        return bind_paths(s, values, roots, model_chosen=True, confirm=None)
 
     def invoke_sync(
         self, name: str, /, arguments: Mapping[str, Any] | None = None, **kwargs: Any
@@ -551,22 +506,3 @@ class Orchestrator:
 
     def __repr__(self) -> str:
         return f"Orchestrator(models={list(self.models)}, plugins={[p.name for p in self.registry]})"
-
-
-async def _confirm_write(confirm: ConfirmCallback | None, s: Skill, values: dict[str, Any]) -> None:
-    """Ask ``confirm`` (awaiting an async one) about a model-chosen write; refuse without a yes."""
-    answer = confirm(s, dict(values)) if confirm is not None else False
-    if inspect.isawaitable(answer):
-        answer = await answer
-    if not answer:
-        raise NotConfirmedError(s.full_name)
-
-
-def _sync_answer(answer: bool | Awaitable[bool]) -> bool:
-    """A synchronous yes/no; an async ``confirm`` cannot approve paths outside the roots (declined)."""
-    if inspect.isawaitable(answer):
-        close = getattr(answer, "close", None)
-        if close is not None:
-            close()  # never awaited: no "coroutine was never awaited" warning
-        return False
-    return bool(answer)
