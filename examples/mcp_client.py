@@ -46,7 +46,7 @@ async def main(out: Path = Path("out"), config: str | None = None) -> int:
         tools = (await client.list_tools()).tools
         print(f"{len(tools)} tools, e.g. " + ", ".join(t.name for t in tools[:4]))
         result = await client.call_tool(
-            "document-summarize",
+            "document_summarize",
             {"path": str(report), "style": "bullets", "save": True},
             progress_callback=progress,
         )

@@ -19,15 +19,26 @@ hold, the same for every host and for ``orc.ask``:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dualtrack import DualtrackError, ModelCall, NotConfirmedError, Orchestrator, Sensitivity, SkillResult
+from dualtrack import (
+    DualtrackError,
+    ModelCall,
+    NotConfirmedError,
+    Orchestrator,
+    Sensitivity,
+    Skill,
+    SkillResult,
+)
 
 __all__ = [
+    "FUNCTION_NAME",
     "SENSITIVITY_KEY",
     "ModelChosenCall",
+    "function_name",
     "inline_refs",
     "not_confirmed",
     "run_model_chosen",
@@ -62,6 +73,18 @@ class ModelChosenCall:
     def ok(self) -> bool:
         """Whether the skill ran and returned a value."""
         return self.error is None
+
+
+FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+"""What a function name may be for Microsoft 365 Copilot (and every model API)."""
+
+
+def function_name(skill: Skill) -> str:
+    """``plugin_skill``: the skill's name as an OpenAPI operation id and an MCP tool name.
+
+    It matches :data:`FUNCTION_NAME` (plugin and skill names are ``[a-z][a-z0-9_]*``).
+    """
+    return f"{skill.plugin}_{skill.name}"
 
 
 def skill_name(name: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dualtrack import Orchestrator, Skill, __version__
 
+from .._shared import function_name
 from ._problems import PROBLEM_TYPES, problem_type
 
 __all__ = ["docs_html", "openapi_document", "operation_id"]
@@ -26,8 +27,8 @@ _SSE = "text/event-stream"
 
 
 def operation_id(skill: Skill) -> str:
-    """``plugin_skill``: a name code generators turn into a method."""
-    return f"{skill.plugin}_{skill.name}"
+    """``plugin_skill``: a name code generators turn into a method (the MCP tool name too)."""
+    return function_name(skill)
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from dualtrack import Orchestrator, Skill, atomic_write
 
+from .._shared import FUNCTION_NAME, function_name
 from . import _cards as cards
 from . import _manifests as manifests
 from ._icons import color_icon, outline_icon
@@ -29,7 +29,6 @@ from ._options import AgentPackageError, PackageOptions, PluginAuth
 
 __all__ = ["FUNCTION_NAME", "LeftOut", "PackageReport", "build_package", "package_files"]
 
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 OPENAPI_FILE = "openapi.json"
 
 
@@ -135,17 +134,12 @@ def _function(name: str, skill: Skill, *, card: dict[str, Any] | None) -> dict[s
     }
 
 
-def _mcp_tool(skill: Skill, plugin_description: str) -> dict[str, Any]:
-    """The tool as the MCP host lists it (``tools/list``), pinned in the manifest."""
-    write = skill.effects == "write"
-    return {
-        "name": skill.tool_name,
-        "title": skill.full_name,
-        "description": f"{skill.description.strip()}\n\nPart of the {skill.plugin!r} plugin: "
-        f"{plugin_description.strip()}",
-        "inputSchema": skill.parameters_schema(),
-        "annotations": {"title": skill.full_name, "readOnlyHint": not write, "destructiveHint": write},
-    }
+def _mcp_tools(orc: Orchestrator, skills: list[Skill]) -> list[dict[str, Any]]:
+    """The tools as the MCP host lists them (``tools/list``), pinned in the manifest."""
+    from dualtrack.hosts.mcp import tool_specs  # the MCP host's own builder (the mcp extra)
+
+    by_skill = {spec.skill.full_name: spec.tool for spec in tool_specs(orc).values()}
+    return [by_skill[s.full_name].model_dump(mode="json", by_alias=True, exclude_none=True) for s in skills]
 
 
 def _check_names(ops: list[CopilotOperation], report: PackageReport) -> list[CopilotOperation]:
@@ -203,7 +197,6 @@ def package_files(orc: Orchestrator, options: PackageOptions) -> tuple[dict[str,
             "no skill can be offered to Copilot (see the reasons above); register plugins whose skills "
             "take plain arguments, or pass --mcp-url to offer them through the MCP host"
         )
-    plugin_text = {p.name: p.description for p in orc.registry}
     description = options.description or one_sentence_about(orc, options.name)
     functions: list[dict[str, Any]] = []
     by_skill: dict[str, str] = {}
@@ -214,10 +207,11 @@ def package_files(orc: Orchestrator, options: PackageOptions) -> tuple[dict[str,
         by_skill[op.skill.full_name] = op.operation_id
         if card is not None:
             report.cards.append(op.operation_id)
-    for skill in mcp_skills:
-        functions.append(_function(skill.tool_name, skill, card=None))
-        report.mcp_functions.append(skill.tool_name)
-        by_skill[skill.full_name] = skill.tool_name
+    for skill in mcp_skills:  # named as the MCP host names its tools: the operation id
+        name = function_name(skill)
+        functions.append(_function(name, skill, card=None))
+        report.mcp_functions.append(name)
+        by_skill[skill.full_name] = name
     report.consequential.extend(f["name"] for f in functions if "confirmation" in f["capabilities"])
     runtimes: list[dict[str, Any]] = []
     if openapi_ops:
@@ -237,9 +231,7 @@ def package_files(orc: Orchestrator, options: PackageOptions) -> tuple[dict[str,
                 "auth": _auth(options),
                 "spec": {
                     "url": options.mcp_url,
-                    "mcp_tool_description": {
-                        "tools": [_mcp_tool(s, plugin_text.get(s.plugin, "")) for s in mcp_skills]
-                    },
+                    "mcp_tool_description": {"tools": _mcp_tools(orc, mcp_skills)},
                 },
                 "run_for_functions": list(report.mcp_functions),
             }

@@ -35,6 +35,7 @@ from ._client_plugin import (
 )
 from ._http import McpHttp, serve_http
 from ._server import McpServer, WriteRefusedError
+from ._tools import ToolSpec, tool_specs
 
 __all__ = [
     "CeilingError",
@@ -45,10 +46,12 @@ __all__ = [
     "McpServerConfig",
     "McpServerError",
     "McpToolError",
+    "ToolSpec",
     "WriteRefusedError",
     "config_plugins",
     "mcp_plugin",
     "parse_servers",
     "run_cli",
     "serve_http",
+    "tool_specs",
 ]

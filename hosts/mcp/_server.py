@@ -95,6 +95,7 @@ class McpServer:
         self.ceiling = None if max_sensitivity is None else Sensitivity.parse(max_sensitivity)
         self.confirm_timeout = confirm_timeout
         self.specs: dict[str, ToolSpec] = tool_specs(orchestrator)
+        self._by_skill = {spec.skill.full_name: spec for spec in self.specs.values()}
         self.server: Server[Any, Any] = Server(
             name, version=dualtrack.__version__, instructions=_INSTRUCTIONS
         )
@@ -124,9 +125,9 @@ class McpServer:
         token = ctx.meta.progressToken if ctx.meta is not None else None
         try:
             spec = self.specs.get(name)
-            skill = spec.skill if spec is not None else self.orc.skill(name)
-            if spec is None:
-                spec = self.specs[skill.tool_name]
+            if spec is None:  # the earlier `plugin-skill` form, or `plugin.skill`
+                spec = self._by_skill[self.orc.skill(name).full_name]
+            skill = spec.skill
             async with ProgressRelay(ctx.session, token, ctx.request_id) as relay:
                 result = await self.run(skill, arguments, ctx.session, ctx.request_id, relay.callback)
             return spec.result(result.value)

@@ -1,7 +1,7 @@
 """Skills as MCP tool definitions, and skill values as MCP tool results.
 
-One tool per skill: the name is the skill's tool name (``plugin-skill``, the form
-every model API accepts), the input schema is the skill's parameter schema, the
+One tool per skill: the name is ``plugin_skill`` (the HTTP host's operation id, the
+form Microsoft 365 Copilot and every model API accept), the input schema is the skill's parameter schema, the
 output schema comes from the return annotation when it is a JSON object (a
 pydantic model, a ``TypedDict``, a dataclass ...), and the annotations from the
 skill's effects (``readOnlyHint`` for reads, ``destructiveHint`` for writes).
@@ -17,6 +17,8 @@ from mcp import types
 from pydantic import TypeAdapter
 
 from dualtrack import Orchestrator, Skill
+
+from .._shared import function_name
 
 __all__ = ["ToolSpec", "tool_specs"]
 
@@ -92,14 +94,17 @@ def tool_specs(orc: Orchestrator) -> dict[str, ToolSpec]:
         orc: The orchestrator whose skills are offered.
 
     Returns:
-        Tool name → spec, in the order of the skills' full names.
+        Tool name (``plugin_skill``) → spec, in the order of the skills' full names. Two
+        skills whose names join to the same ``plugin_skill`` (plugin ``a_b`` skill ``c``,
+        plugin ``a`` skill ``b_c``): the second keeps the hyphen form ``plugin-skill``.
     """
     plugins = {p.name: p.description for p in orc.registry}
     specs: dict[str, ToolSpec] = {}
     for skill in orc.registry.skills():
         write = skill.effects == "write"
+        name = function_name(skill)
         tool = types.Tool(
-            name=skill.tool_name,
+            name=name if name not in specs else skill.tool_name,
             title=skill.full_name,
             description=_description(skill, plugins.get(skill.plugin, "")),
             inputSchema=skill.parameters_schema(),

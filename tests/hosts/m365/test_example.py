@@ -39,7 +39,7 @@ def test_the_example_writes_a_package_with_its_report(
     assert "Dualtrack: " in out and "functions, conversation starters:" in out
     assert "ledger.record (whole skill)" not in out and "-> offered whole through the MCP host" in out
     assert (tmp_path / "app.report.md").read_text(encoding="utf-8") == report.render()
-    assert "ledger-record" in report.mcp_functions and "document_summarize" in report.functions
+    assert "ledger_record" in report.mcp_functions and "document_summarize" in report.functions
     found = schemas.schema_dir()
     if isinstance(found, str):
         pytest.skip(f"Microsoft's manifest schemas are not available: {found}")

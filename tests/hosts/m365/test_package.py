@@ -225,18 +225,18 @@ def test_an_mcp_url_offers_the_skills_that_would_lose_arguments_through_the_mcp_
         sorted(tools)
         == sorted(mcp_rt["run_for_functions"])
         == [
-            "document-extract",
-            "ledger-record",
-            "ledger-search",
-            "ledger-tag",
+            "document_extract",
+            "ledger_record",
+            "ledger_search",
+            "ledger_tag",
         ]
     )
-    assert "entry" in tools["ledger-record"]["inputSchema"]["properties"]  # whole arguments over MCP
-    assert tools["ledger-record"]["annotations"]["readOnlyHint"] is False
+    assert "entry" in tools["ledger_record"]["inputSchema"]["properties"]  # whole arguments over MCP
+    assert tools["ledger_record"]["annotations"]["readOnlyHint"] is False
     assert not set(openapi_rt["run_for_functions"]) & set(mcp_rt["run_for_functions"])
     functions = {f["name"]: f for f in plugin["functions"]}
-    assert functions["ledger-record"]["capabilities"]["confirmation"]["type"] == "AdaptiveCard"
-    assert "confirmation" not in functions["ledger-search"]["capabilities"]
+    assert functions["ledger_record"]["capabilities"]["confirmation"]["type"] == "AdaptiveCard"
+    assert "confirmation" not in functions["ledger_search"]["capabilities"]
     assert all(i.via_mcp for i in report.left_out)
     assert "-> offered whole through the MCP host" in report.render()
     validate_openapi(files["openapi.json"])

@@ -106,9 +106,9 @@ def test_inspector_cli_lists_and_calls_tools(tmp_path: Path, config: Path) -> No
 
     listed = run("--method", "tools/list")
     names = {t["name"] for t in listed["tools"]}
-    assert {"document-summarize", "document-ask"} <= names
+    assert {"document_summarize", "document_ask"} <= names
     called = run(
-        "--method", "tools/call", "--tool-name", "document-summarize", "--tool-arg", f"path={report}"
+        "--method", "tools/call", "--tool-name", "document_summarize", "--tool-arg", f"path={report}"
     )
     assert called.get("isError") is not True, called
     assert called["structuredContent"]["summary"]

@@ -45,8 +45,8 @@ async def test_every_skill_is_a_tool_with_schemas_and_hints(tmp_path: Path) -> N
     server = McpServer(orchestrator(tmp_path))
     async with create_connected_server_and_client_session(server.server) as client:
         init_tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(init_tools) == {"notes-summarize", "notes-append", "notes-ask", "notes-shout"}
-    summarize = init_tools["notes-summarize"]
+    assert set(init_tools) == {"notes_summarize", "notes_append", "notes_ask", "notes_shout"}
+    summarize = init_tools["notes_summarize"]
     assert summarize.title == "notes.summarize"
     assert summarize.inputSchema["required"] == ["path"]
     assert summarize.inputSchema["properties"]["path"]["description"] == "The .txt note to summarize."
@@ -57,11 +57,11 @@ async def test_every_skill_is_a_tool_with_schemas_and_hints(tmp_path: Path) -> N
     assert summarize.annotations is not None
     assert summarize.annotations.readOnlyHint is True and summarize.annotations.destructiveHint is False
     assert summarize.description and summarize.description.startswith("Summarize a plain-text note")
-    append = init_tools["notes-append"]
+    append = init_tools["notes_append"]
     assert append.annotations is not None and append.annotations.destructiveHint is True
     assert append.annotations.readOnlyHint is False
     assert "confirm" in (append.description or "")
-    assert init_tools["notes-shout"].outputSchema is None  # a string is not an object
+    assert init_tools["notes_shout"].outputSchema is None  # a string is not an object
 
 
 async def test_read_skill_with_progress_and_structured_content(tmp_path: Path, note: Path) -> None:
@@ -74,7 +74,7 @@ async def test_read_skill_with_progress_and_structured_content(tmp_path: Path, n
         seen.append((done, total, message))
 
     async with create_connected_server_and_client_session(server.server) as client:
-        result = await client.call_tool("notes-summarize", {"path": str(note)}, progress_callback=progress)
+        result = await client.call_tool("notes_summarize", {"path": str(note)}, progress_callback=progress)
     assert not result.isError, _text(result)
     assert result.structuredContent == {"text": "Launch in May, same budget.", "words": 8}
     assert seen == [(1.0, 2.0, "read the note"), (2.0, 2.0, "summarized")]
@@ -85,8 +85,11 @@ async def test_read_skill_with_progress_and_structured_content(tmp_path: Path, n
 async def test_sync_skill_and_text_result(tmp_path: Path) -> None:
     server = McpServer(orchestrator(tmp_path))
     async with create_connected_server_and_client_session(server.server) as client:
-        result = await client.call_tool("notes-shout", {"text": "hi"})
+        result = await client.call_tool("notes_shout", {"text": "hi"})
+        # the earlier `plugin-skill` tool names and the skill's full name are still answered
+        older = [await client.call_tool(n, {"text": "hi"}) for n in ("notes-shout", "notes.shout")]
     assert not result.isError and _text(result) == "HI" and result.structuredContent is None
+    assert [(r.isError, _text(r)) for r in older] == [(False, "HI"), (False, "HI")]
 
 
 async def test_write_confirmed_through_elicitation(tmp_path: Path, note: Path) -> None:
@@ -95,7 +98,7 @@ async def test_write_confirmed_through_elicitation(tmp_path: Path, note: Path) -
     async with create_connected_server_and_client_session(
         server.server, elicitation_callback=elicit
     ) as client:
-        result = await client.call_tool("notes-append", {"path": str(note), "line": "Owner: Ana."})
+        result = await client.call_tool("notes_append", {"path": str(note), "line": "Owner: Ana."})
     assert not result.isError, _text(result)
     assert note.read_text(encoding="utf-8").endswith("Owner: Ana.\n")
     assert len(elicit.asked) == 1 and "notes.append" in elicit.asked[0] and "Owner: Ana." in elicit.asked[0]
@@ -108,23 +111,23 @@ async def test_write_declined_changes_nothing(tmp_path: Path, note: Path, action
     async with create_connected_server_and_client_session(
         server.server, elicitation_callback=answer(action, confirm)
     ) as client:
-        result = await client.call_tool("notes-append", {"path": str(note), "line": "x"})
+        result = await client.call_tool("notes_append", {"path": str(note), "line": "x"})
         assert result.isError
         assert _text(result).startswith("WriteRefusedError:") and "not confirm" in _text(result)
         assert "\n" not in _text(result)
-        assert not (await client.call_tool("notes-shout", {"text": "still here"})).isError
+        assert not (await client.call_tool("notes_shout", {"text": "still here"})).isError
     assert note.read_text(encoding="utf-8") == before
 
 
 async def test_write_without_elicitation_is_refused_unless_allowed(tmp_path: Path, note: Path) -> None:
     before = note.read_text(encoding="utf-8")
     async with create_connected_server_and_client_session(McpServer(orchestrator(tmp_path)).server) as client:
-        refused = await client.call_tool("notes-append", {"path": str(note), "line": "x"})
+        refused = await client.call_tool("notes_append", {"path": str(note), "line": "x"})
     assert refused.isError and "--allow-writes" in _text(refused)
     assert note.read_text(encoding="utf-8") == before
     allowed = McpServer(orchestrator(tmp_path), allow_writes=True)
     async with create_connected_server_and_client_session(allowed.server) as client:
-        done = await client.call_tool("notes-append", {"path": str(note), "line": "x"})
+        done = await client.call_tool("notes_append", {"path": str(note), "line": "x"})
     assert not done.isError and note.read_text(encoding="utf-8") == before + "x\n"
 
 
@@ -138,15 +141,15 @@ async def test_bad_arguments_unknown_tools_and_paths_are_one_line_errors(tmp_pat
     server = McpServer(orchestrator(root, connector))
     async with create_connected_server_and_client_session(server.server) as client:
         cases = {
-            "schema": await client.call_tool("notes-summarize", {"path": 3, "extra": True}),
-            "missing": await client.call_tool("notes-summarize", {}),
-            "unknown": await client.call_tool("notes-summarise", {"path": "x"}),
-            "outside": await client.call_tool("notes-summarize", {"path": str(outside)}),
-            "dotdot": await client.call_tool("notes-summarize", {"path": str(root / ".." / outside.name)}),
-            "link": await client.call_tool("notes-summarize", {"path": str(root / "link.txt")}),
-            "missing-file": await client.call_tool("notes-summarize", {"path": str(root / "nope.txt")}),
+            "schema": await client.call_tool("notes_summarize", {"path": 3, "extra": True}),
+            "missing": await client.call_tool("notes_summarize", {}),
+            "unknown": await client.call_tool("notes_summarise", {"path": "x"}),
+            "outside": await client.call_tool("notes_summarize", {"path": str(outside)}),
+            "dotdot": await client.call_tool("notes_summarize", {"path": str(root / ".." / outside.name)}),
+            "link": await client.call_tool("notes_summarize", {"path": str(root / "link.txt")}),
+            "missing-file": await client.call_tool("notes_summarize", {"path": str(root / "nope.txt")}),
         }
-        still = await client.call_tool("notes-shout", {"text": "ok"})
+        still = await client.call_tool("notes_shout", {"text": "ok"})
     for name, result in cases.items():
         assert result.isError, name
         assert "\n" not in _text(result).strip(), (name, _text(result))
@@ -169,7 +172,7 @@ async def test_a_hostile_office_file_is_an_error_not_a_crash(tmp_path: Path) -> 
     connector = FunctionConnector(lambda r: "never")
     orc = Orchestrator(models=[model_card(connector, name="inhouse")], plugins=["document"], roots=[tmp_path])
     async with create_connected_server_and_client_session(McpServer(orc).server) as client:
-        result = await client.call_tool("document-ask", {"path": str(bomb), "question": "what?"})
+        result = await client.call_tool("document_ask", {"path": str(bomb), "question": "what?"})
         again = await client.list_tools()
     assert result.isError and "\n" not in _text(result).strip()
     assert connector.calls == [] and again.tools
@@ -190,7 +193,7 @@ async def test_cancellation_aborts_the_model_request(tmp_path: Path) -> None:
 
     server = McpServer(orchestrator(tmp_path, FunctionConnector(blocking)))
     async with create_connected_server_and_client_session(server.server) as client:
-        call = asyncio.create_task(client.call_tool("notes-ask", {"question": "long?"}))
+        call = asyncio.create_task(client.call_tool("notes_ask", {"question": "long?"}))
         await asyncio.wait_for(started.wait(), 10)
         request_id = client._request_id - 1  # the id the pending tools/call got
         await client.send_notification(
@@ -203,7 +206,7 @@ async def test_cancellation_aborts_the_model_request(tmp_path: Path) -> None:
         await asyncio.wait_for(cancelled.wait(), 10)
         with pytest.raises(Exception, match="cancel"):
             await asyncio.wait_for(call, 10)
-        assert not (await client.call_tool("notes-shout", {"text": "after"})).isError
+        assert not (await client.call_tool("notes_shout", {"text": "after"})).isError
 
 
 async def test_a_labelled_document_never_reaches_a_partner(tmp_path: Path) -> None:
@@ -214,7 +217,7 @@ async def test_a_labelled_document_never_reaches_a_partner(tmp_path: Path) -> No
         models=cards, policy=Policy(objective="quality"), plugins=["document"], roots=[tmp_path]
     )
     async with create_connected_server_and_client_session(McpServer(orc).server) as client:
-        result = await client.call_tool("document-ask", {"path": str(doc), "question": "When?"})
+        result = await client.call_tool("document_ask", {"path": str(doc), "question": "When?"})
     assert not result.isError, _text(result)
     assert partner.calls == [] and inhouse.calls
     assert {row.model for row in orc.ledger.rows()} == {"inhouse"}
@@ -227,7 +230,7 @@ async def test_ceiling_refuses_a_document_labelled_above_it(tmp_path: Path) -> N
     orc = Orchestrator(models=cards, plugins=["document"], roots=[tmp_path])
     server = McpServer(orc, max_sensitivity="general")
     async with create_connected_server_and_client_session(server.server) as client:
-        result = await client.call_tool("document-ask", {"path": str(doc), "question": "When?"})
+        result = await client.call_tool("document_ask", {"path": str(doc), "question": "When?"})
     assert result.isError and _text(result).startswith("CeilingError:")
     assert "above this server's ceiling general" in _text(result)
     assert partner.calls == [] and inhouse.calls == []

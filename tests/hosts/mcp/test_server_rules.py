@@ -30,7 +30,7 @@ async def test_without_elicitation_the_orchestrators_confirm_decides(tmp_path: P
     asked: list[dict[str, Any]] = []
     declining = orchestrator(tmp_path, confirm=lambda s, a: asked.append(a) or False)
     async with create_connected_server_and_client_session(McpServer(declining).server) as client:
-        refused = await client.call_tool("notes-append", {"path": f"{tmp_path}/./note.txt", "line": "x"})
+        refused = await client.call_tool("notes_append", {"path": f"{tmp_path}/./note.txt", "line": "x"})
     assert (
         refused.isError
         and _text(refused).startswith("WriteRefusedError:")
@@ -39,7 +39,7 @@ async def test_without_elicitation_the_orchestrators_confirm_decides(tmp_path: P
     assert asked == [{"path": str(note.resolve()), "line": "x"}]  # asked with the resolved path
     approving = orchestrator(tmp_path, confirm=lambda s, a: True)
     async with create_connected_server_and_client_session(McpServer(approving).server) as client:
-        done = await client.call_tool("notes-append", {"path": str(note), "line": "y"})
+        done = await client.call_tool("notes_append", {"path": str(note), "line": "y"})
     assert not done.isError, _text(done)
     assert note.read_text(encoding="utf-8") == "start\ny\n"
     assert issubclass(WriteRefusedError, NotConfirmedError)
@@ -54,7 +54,7 @@ async def test_a_confirmed_write_outside_the_roots_is_still_refused(tmp_path: Pa
     async with create_connected_server_and_client_session(
         server.server, elicitation_callback=_accept
     ) as client:
-        result = await client.call_tool("notes-append", {"path": str(outside), "line": "x"})
+        result = await client.call_tool("notes_append", {"path": str(outside), "line": "x"})
     assert (
         result.isError
         and _text(result).startswith("FileAccessError:")
@@ -73,6 +73,6 @@ async def test_the_ceiling_never_opens_a_file_outside_the_roots(tmp_path: Path) 
     async with create_connected_server_and_client_session(
         McpServer(orc, max_sensitivity="general").server
     ) as c:
-        result = await c.call_tool("document-ask", {"path": str(doc), "question": "When?"})
+        result = await c.call_tool("document_ask", {"path": str(doc), "question": "When?"})
     assert result.isError and _text(result).startswith("FileAccessError:")  # the roots, not the label
     assert partner.calls == [] and inhouse.calls == []

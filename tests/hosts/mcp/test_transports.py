@@ -89,8 +89,8 @@ def child_env() -> dict[str, str]:
 
 async def exercise_document_tools(client: ClientSession, workspace: Path, loopback: FaultServer) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert {"document-summarize", "document-ask"} <= set(tools)
-    assert tools["document-summarize"].annotations.destructiveHint is True  # type: ignore[union-attr]
+    assert {"document_summarize", "document_ask"} <= set(tools)
+    assert tools["document_summarize"].annotations.destructiveHint is True  # type: ignore[union-attr]
     before = len(loopback.requests)
     seen: list[Any] = []
 
@@ -99,14 +99,14 @@ async def exercise_document_tools(client: ClientSession, workspace: Path, loopba
 
     doc = workspace / "docs" / "report.docx"
     result = await client.call_tool(
-        "document-summarize", {"path": str(doc), "save": True}, progress_callback=progress
+        "document_summarize", {"path": str(doc), "save": True}, progress_callback=progress
     )
     assert not result.isError, _text(result)
     assert result.structuredContent is not None and result.structuredContent["output"]
     assert Path(result.structuredContent["output"]).is_file()
     assert len(loopback.requests) > before  # the real connector reached the loopback server
     assert seen, "no progress notifications"
-    hostile = await client.call_tool("document-summarize", {"path": str(workspace / "dualtrack.toml")})
+    hostile = await client.call_tool("document_summarize", {"path": str(workspace / "dualtrack.toml")})
     assert hostile.isError and "outside the folders" in _text(hostile)
 
 
@@ -128,7 +128,7 @@ async def test_dualtrack_mcp_over_stdio_refuses_writes_without_elicitation(works
     doc = workspace / "docs" / "report.docx"
     async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
         await client.initialize()
-        result = await client.call_tool("document-summarize", {"path": str(doc), "save": True})
+        result = await client.call_tool("document_summarize", {"path": str(doc), "save": True})
     assert result.isError and "--allow-writes" in _text(result)
     assert sorted(p.name for p in (workspace / "docs").iterdir()) == ["report.docx"]
 
@@ -215,16 +215,16 @@ async def test_streamable_http_in_process_progress_writes_and_cancellation(tmp_p
             seen.append((done, message))
 
         read_result = await client.call_tool(
-            "notes-summarize", {"path": str(note)}, progress_callback=progress
+            "notes_summarize", {"path": str(note)}, progress_callback=progress
         )
         assert read_result.structuredContent == {"text": "short summary", "words": 3}
         assert seen == [(1.0, "read the note"), (2.0, "summarized")]
-        ok = await client.call_tool("notes-append", {"path": str(note), "line": "four"})
-        declined = await client.call_tool("notes-append", {"path": str(note), "line": "five"})
+        ok = await client.call_tool("notes_append", {"path": str(note), "line": "four"})
+        declined = await client.call_tool("notes_append", {"path": str(note), "line": "five"})
         assert not ok.isError and declined.isError
         assert note.read_text(encoding="utf-8") == "one two three\nfour\n"
 
-        call = asyncio.create_task(client.call_tool("notes-ask", {"question": "block please"}))
+        call = asyncio.create_task(client.call_tool("notes_ask", {"question": "block please"}))
         await asyncio.wait_for(started.wait(), 10)
         await client.send_notification(
             types.ClientNotification(
@@ -237,4 +237,4 @@ async def test_streamable_http_in_process_progress_writes_and_cancellation(tmp_p
         call.cancel()
         with contextlib.suppress(BaseException):
             await call
-        assert _text(await client.call_tool("notes-shout", {"text": "x"})) == "X"  # the session goes on
+        assert _text(await client.call_tool("notes_shout", {"text": "x"})) == "X"  # the session goes on
