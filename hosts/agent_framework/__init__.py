@@ -12,10 +12,9 @@ importing this package does not import Agent Framework.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dualtrack import MissingDependencyError
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from ._client import DualtrackChatClient
@@ -26,17 +25,6 @@ __all__ = ["DualtrackChatClient", "skill_tool", "skill_tools"]
 _LAZY = {"DualtrackChatClient": "._client", "skill_tool": "._tools", "skill_tools": "._tools"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(module, __name__), name)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.partition(".")[0] == "agent_framework":
-            raise MissingDependencyError(
-                "the Agent Framework host", "agent_framework", "pip install 'dualtrack[agents]'"
-            ) from exc
-        raise
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(
+    globals(), _LAZY, host="the Agent Framework host", framework="agent_framework", extra="agents"
+)

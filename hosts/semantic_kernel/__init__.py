@@ -15,10 +15,9 @@ importing this package does not import Semantic Kernel.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dualtrack import MissingDependencyError
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from ._chat import DualtrackChatCompletion, DualtrackExecutionSettings
@@ -47,17 +46,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(module, __name__), name)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.partition(".")[0] == "semantic_kernel":
-            raise MissingDependencyError(
-                "the Semantic Kernel host", "semantic_kernel", "pip install 'dualtrack[sk]'"
-            ) from exc
-        raise
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(
+    globals(), _LAZY, host="the Semantic Kernel host", framework="semantic_kernel", extra="sk"
+)
