@@ -19,7 +19,7 @@ Any callable of the same shape is a check too (sync or async), so domain checks
 from __future__ import annotations
 
 from ._plugins._checks import degenerate, json_schema, length_ratio, named, parse_json, repetition
-from ._plugins._facts import facts_of, grounded, preserved_facts
+from ._plugins._facts import Claims, block_lines, citations, facts_of, grounded, preserved_facts
 from ._runtime._outcomes import Check, CheckContext, CheckResult, CheckStage
 
 __all__ = [
@@ -27,6 +27,9 @@ __all__ = [
     "CheckContext",
     "CheckResult",
     "CheckStage",
+    "Claims",
+    "block_lines",
+    "citations",
     "degenerate",
     "facts_of",
     "grounded",

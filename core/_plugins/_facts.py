@@ -7,11 +7,12 @@ such as ``lost 42, 'Acme'`` can be read by a person and fed back to a model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .._runtime._outcomes import Check, CheckContext, CheckResult
 from ._checks import named
 
-__all__ = ["facts_of", "grounded", "preserved_facts"]
+__all__ = ["Claims", "block_lines", "citations", "facts_of", "grounded", "preserved_facts"]
 
 _LINK = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PLACEHOLDER = re.compile(
@@ -33,6 +34,7 @@ _CITE = re.compile(r"\[((?:[a-z]+[\w.]*)(?:\s*,\s*[a-z]+[\w.]*)*)\]")
 _LINE = re.compile(r"^\[([a-z]+[\w.]*)\]\s?(.*)$")
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _CONTENT = re.compile(r"[^\W\d_]{4,}")
+_CLAIM_WORD = re.compile(r"[^\W\d_]{4,}|\d+(?:[.,]\d+)*")
 _COMMON = frozenset(
     "that this with from have will were been their there which about would could should these those "
     "also into more than then them they what when where while most some such only other over each "
@@ -188,5 +190,83 @@ def grounded(min_overlap: float = 0.5) -> Check:
                     f"{sentence.strip()[:80]!r}",
                 )
         return CheckResult(name="grounding", passed=True)
+
+    return check
+
+
+Claims = Callable[[str, CheckContext], Iterable[tuple[str, Sequence[str]]]]
+"""Gives the ``(claim, cited block ids)`` pairs of a reply (for replies that are not prose)."""
+
+
+def block_lines(source: str) -> dict[str, str]:
+    """The blocks of a data block whose lines read ``[p3] text``, by id."""
+    return {m.group(1): m.group(2) for m in map(_LINE.match, source.splitlines()) if m}
+
+
+def _claim_words(text: str) -> set[str]:
+    return {w.lower()[:6] for w in _CLAIM_WORD.findall(text) if w.lower() not in _COMMON}
+
+
+def _inline_claims(text: str, _context: CheckContext) -> list[tuple[str, list[str]]]:
+    pairs = []
+    for sentence in (s for s in _SPLIT.split(text) if s.strip()):
+        cited = [i.strip() for m in _CITE.finditer(sentence) for i in m.group(1).split(",")]
+        pairs.append((_CITE.sub("", sentence).strip(), cited))
+    return pairs
+
+
+def citations(
+    blocks: Mapping[str, str] | None = None, *, min_overlap: float = 0.5, claims: Claims | None = None
+) -> Check:
+    """A check that every cited block id exists and contains the claim that cites it.
+
+    A claim (by default each sentence of the reply, citing ids in brackets such
+    as ``[p3]`` or ``[p3, t1.r2]``) passes when at least ``min_overlap`` of its
+    content words (four letters or more, compared by their first six letters,
+    and numbers) occur in the blocks it cites. Claims that cite nothing are left
+    to :func:`grounded`. Lexical, like :func:`grounded`: a paraphrase in other
+    words can fail it.
+
+    Args:
+        blocks: Block text by id; default: the ``[id] text`` lines of ``context.source``.
+        min_overlap: The fraction of a claim's words its cited blocks must contain.
+        claims: Gives the ``(claim, cited ids)`` pairs of a reply, e.g. from a JSON
+            reply's parsed value (``context.value``); default: the reply's sentences.
+
+    Returns:
+        The check, reported as ``citations``.
+    """
+
+    @named("citations")
+    def check(text: str, context: CheckContext) -> CheckResult:
+        known = blocks if blocks is not None else block_lines(context.source)
+        pairs = list((claims or _inline_claims)(text, context))
+        checked = 0
+        for n, (claim, cited) in enumerate(pairs, 1):
+            ids = [str(i).strip().strip("[]") for i in cited if str(i).strip()]
+            if not ids:
+                continue
+            which = f"claim {n}" if len(pairs) > 1 else "the claim"
+            unknown = [i for i in ids if i not in known]
+            if unknown:
+                return CheckResult(
+                    name="citations",
+                    passed=False,
+                    reason=f"{which} cites {', '.join(unknown)}, not a block of the source",
+                )
+            words = _claim_words(claim)
+            checked += 1
+            if not words:
+                continue
+            pool = set().union(*(_claim_words(known[i]) for i in ids))
+            overlap = len(words & pool) / len(words)
+            if overlap < min_overlap:
+                return CheckResult(
+                    name="citations",
+                    passed=False,
+                    reason=f"{which} is not supported by its cited {', '.join(ids)} "
+                    f"({overlap:.0%} of its words): {claim.strip()[:80]!r}",
+                )
+        return CheckResult(name="citations", passed=True, reason=f"{checked} cited claim(s) supported")
 
     return check

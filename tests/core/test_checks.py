@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from dualtrack import UserError
 from dualtrack.checks import (
     CheckContext,
+    block_lines,
+    citations,
     degenerate,
     facts_of,
     grounded,
@@ -142,6 +144,49 @@ def test_grounding_is_lexical_and_checks_cited_ids() -> None:
     assert not wrong_block.passed and "cited p1" in wrong_block.reason
     invented = run(check, "Profits tripled thanks to aggressive marketing campaigns.", source=source)
     assert not invented.passed and "sentence 1" in invented.reason
+
+
+BLOCKS = (
+    "[p1] The depot in Leeds opens in May after the survey.\n"
+    "[p2] Drivers will be hired for night shifts.\n"
+    "[t1.r2] North | 4,200 orders | 2.1% returns"
+)
+
+
+def test_a_citation_to_a_missing_block_fails() -> None:
+    out = run(citations(), "The Leeds depot opens in May [p9].", source=BLOCKS)
+    assert not out.passed and out.name == "citations" and "cites p9, not a block of the source" in out.reason
+
+
+def test_a_claim_its_cited_block_does_not_support_fails() -> None:
+    out = run(
+        citations(), "The depot opens in May [p1]. Night shift drivers will be hired [p1].", source=BLOCKS
+    )
+    assert not out.passed and "claim 2 is not supported by its cited p1" in out.reason
+    numbers = run(citations(), "Sales of 9,900 in 2023 [t1.r2].", source=BLOCKS)
+    assert not numbers.passed and "t1.r2 (0% of its words)" in numbers.reason  # numbers are claim words
+
+
+def test_supported_citations_pass_and_uncited_claims_are_left_to_grounding() -> None:
+    reply = "The Leeds depot opens in May [p1]. Drivers are hired for night shifts [p2]. North had 4,200 orders [t1.r2]."
+    out = run(citations(), reply, source=BLOCKS)
+    assert out.passed and out.reason == "3 cited claim(s) supported"
+    assert run(citations(), "Profits tripled.", source=BLOCKS).passed  # cites nothing
+
+
+def test_citations_of_a_structured_reply_against_given_blocks() -> None:
+    blocks = block_lines(BLOCKS)
+    assert set(blocks) == {"p1", "p2", "t1.r2"}
+
+    def claims(_text: str, context: CheckContext) -> list[tuple[str, list[str]]]:
+        return [(context.value["answer"], context.value["citations"])]
+
+    check = citations(blocks, claims=claims)
+    good = {"answer": "It opens in May, in Leeds.", "citations": ["p1"]}
+    assert check("{}", CheckContext(value=good)).passed
+    bad = {"answer": "Drivers for night shifts.", "citations": ["p1"]}
+    out = check("{}", CheckContext(value=bad))
+    assert not out.passed and "the claim is not supported by its cited p1" in out.reason
 
 
 def test_json_schema_check_parses_validates_and_lists_problems() -> None:
