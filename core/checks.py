@@ -18,7 +18,15 @@ Any callable of the same shape is a check too (sync or async), so domain checks
 
 from __future__ import annotations
 
-from ._plugins._checks import degenerate, json_schema, length_ratio, named, parse_json, repetition
+from ._plugins._checks import (
+    degenerate,
+    json_schema,
+    length_ratio,
+    named,
+    on_parts,
+    parse_json,
+    repetition,
+)
 from ._plugins._facts import Claims, block_lines, citations, facts_of, grounded, preserved_facts
 from ._runtime._outcomes import Check, CheckContext, CheckResult, CheckStage
 
@@ -36,6 +44,7 @@ __all__ = [
     "json_schema",
     "length_ratio",
     "named",
+    "on_parts",
     "parse_json",
     "preserved_facts",
     "repetition",

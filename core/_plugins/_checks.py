@@ -11,10 +11,12 @@ model can act on when the reason is fed back)::
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._errors import UserError
@@ -25,6 +27,7 @@ __all__ = [
     "json_schema",
     "length_ratio",
     "named",
+    "on_parts",
     "parse_json",
     "reply_problems",
     "repetition",
@@ -199,6 +202,44 @@ def length_ratio(min_ratio: float = 0.25, max_ratio: float = 4.0, *, slack: int 
             return CheckResult(name="length-ratio", passed=False, reason=why)
         return CheckResult(name="length-ratio", passed=True, reason=f"{ratio:.2f}{_X}")
 
+    return check
+
+
+def on_parts(
+    select: Callable[[Any], str | Sequence[str] | None], *checks: Check, name: str = "parts"
+) -> Check:
+    """A check that runs ``checks`` on the texts ``select`` picks from a parsed reply.
+
+    For JSON replies (``schema=``), whose free text sits in fields: ``select`` gets
+    ``context.value`` and returns a text, a list of texts, or ``None`` (nothing to
+    check). The first failing outcome is returned, its reason prefixed with the
+    part's number when there are several; parts without a letter or digit are
+    skipped (an empty list item is the schema's business).
+
+    Args:
+        select: Picks the texts from the parsed value.
+        *checks: The checks each text must pass (sync or async).
+        name: The outcome name when every part passes.
+
+    Returns:
+        The check (async).
+    """
+
+    async def check(text: str, context: CheckContext) -> CheckResult:
+        picked = select(context.value) if context.value is not None else None
+        parts = [picked] if isinstance(picked, str) else list(picked or [])
+        parts = [p for p in parts if any(c.isalnum() for c in p)]
+        for n, part in enumerate(parts, 1):
+            for inner in checks:
+                result: Any = inner(part, context)
+                if inspect.isawaitable(result):
+                    result = await result
+                if not result.passed:
+                    where = f"part {n}: " if len(parts) > 1 else ""
+                    return dataclasses.replace(result, reason=f"{where}{result.reason}", value=None)
+        return CheckResult(name=name, passed=True)
+
+    check.__name__ = check.__qualname__ = name
     return check
 
 

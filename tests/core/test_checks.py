@@ -15,6 +15,7 @@ from dualtrack.checks import (
     grounded,
     json_schema,
     length_ratio,
+    on_parts,
     preserved_facts,
     repetition,
 )
@@ -205,3 +206,13 @@ def test_json_schema_check_parses_validates_and_lists_problems() -> None:
     assert "(root): fails the schema's 'required' rule" in run(as_dict, "{}").reason
     with pytest.raises(UserError, match="invalid"):
         json_schema({"type": "no-such-type"})
+
+
+async def test_on_parts_checks_the_texts_of_a_parsed_reply() -> None:
+    check = on_parts(lambda v: [c["comment"] for c in v["comments"]], degenerate(), name="comments")
+    good = {"comments": [{"comment": "Say who approves the budget."}, {"comment": ""}]}
+    assert (await check("{}", CheckContext(value=good))).passed
+    loop = {"comments": [{"comment": "Fine."}, {"comment": "Duck Duck Duck Duck Duck"}]}
+    out = await check("{}", CheckContext(value=loop))
+    assert not out.passed and out.name == "repetition" and out.reason.startswith("part 2: 'Duck'")
+    assert (await check("{}", CheckContext())).passed  # nothing parsed: nothing to check
