@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .._errors import (
-    CheckFailedError,
-    InputFileError,
-    MalformedResponseError,
-    NoRouteError,
-    OutputPathError,
-    UserError,
-)
+from .._errors import InputFileError, NoRouteError, UserError
 from .._model._cards import ModelCard, PromptProfile
 from .._model._messages import Completion, CompletionRequest, Message, TextCallback
 from .._model._sensitivity import Sensitivity
 from .._routing._router import Requirements
 from ._checked import MISSING
-from ._paths import FileAccess, resolve_input, resolve_output
+from ._outputs import output_target
+from ._paths import FileAccess, resolve_input
 
 if TYPE_CHECKING:
     from .._plugins._skills import Skill
     from .._runtime._gateway import ModelGateway, SkillScope
-    from .._runtime._outcomes import Check, CheckedAttempt
+    from .._runtime._outcomes import Check
     from .._runtime._result import ModelCall
     from ._checked import CheckedReply, EscalationPrompt, Feedback
     from ._orchestrator import Orchestrator
@@ -36,7 +29,6 @@ __all__ = ["ProgressCallback", "SkillContext", "estimate_tokens"]
 T = TypeVar("T")
 ProgressCallback = Callable[[str, int, int, str], None]
 """Receives ``(skill, done, total, message)``."""
-_ECHO_CHARS = 2000  # how much of an invalid reply is shown back to the model when asking for a fix
 
 
 def estimate_tokens(messages: Sequence[Message]) -> int:
@@ -163,30 +155,7 @@ class SkillContext:
                 are given and differ, it is a folder, or it is a symbolic link.
             FileAccessError: When it lies outside the allowed roots.
         """
-        src = resolve_input(input)
-        if in_place:
-            if output is not None and resolve_output(output) != src:
-                raise OutputPathError(str(output), "give either output or in_place=True, not both")
-            return self._files.check(src, verb="write")
-        if output is not None and str(output) != "":
-            target = resolve_output(output)
-        else:
-            tag = suffix.strip(".")
-            target = src.with_name(f"{src.stem}.{tag}{src.suffix}" if tag else f"{src.name}.out")
-        if target.is_symlink():
-            raise OutputPathError(
-                str(target),
-                "is a symbolic link; outputs are never written through links: remove it or pick a new name",
-            )
-        if target.is_dir():
-            raise OutputPathError(str(target), "is a folder; give a file path for the output")
-        if target == src or (target.exists() and src.exists() and os.path.samefile(target, src)):
-            raise OutputPathError(
-                str(target), "the output would overwrite the input; pass in_place=True to allow it"
-            )
-        if output is None and self._files.allowed(src) and not self._files.roots.is_secret(target):
-            return target  # next to an input this call may use
-        return self._files.check(target, verb="write")
+        return output_target(self._files, input, suffix, output, in_place)
 
     # -- what happened so far ----------------------------------------------------------
 
@@ -359,27 +328,9 @@ class SkillContext:
         Raises:
             MalformedResponseError: When no model produced a valid reply.
         """
-        from ._checked import run_checked
+        from ._json_reply import generate_json
 
-        try:
-            reply = await run_checked(
-                self,
-                prompt,
-                checks=(),
-                schema=schema,
-                source="",
-                feedback=_json_feedback,
-                escalate_requires=(),
-                escalate_prompt=None,
-                max_models=2,
-                first=None,
-                fallback=MISSING,
-                generate=kw,
-                echo_chars=_ECHO_CHARS,
-            )
-        except CheckFailedError as exc:
-            raise _no_valid_json(exc) from None
-        return reply.value
+        return await generate_json(self, schema, prompt, kw)
 
     async def generate_checked(
         self,
@@ -468,23 +419,3 @@ class SkillContext:
             coro.close()
             raise RuntimeError("generate_sync is for synchronous skills run by the orchestrator")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-
-def _json_feedback(attempt: CheckedAttempt) -> str:
-    """The repair message of :meth:`SkillContext.generate_json`: the schema problem, once."""
-    reasons = "; ".join(o.reason for o in attempt.failures if o.reason)
-    return (
-        f"That reply was not valid JSON for the schema: {reasons}\nReply again with only the corrected JSON."
-    )
-
-
-def _no_valid_json(exc: CheckFailedError) -> MalformedResponseError:
-    """The error of :meth:`SkillContext.generate_json` when no model's reply was valid."""
-    reasons = [o.reason for a in exc.attempts for o in a.failures if o.reason]
-    last = reasons[-1] if reasons else ""
-    models = {a.model for a in exc.attempts if a.model}
-    if len(models) < 2:
-        return MalformedResponseError(
-            f"no model produced valid JSON for the schema ({last}); no other model qualifies for escalation"
-        )
-    return MalformedResponseError(f"no model produced valid JSON for the schema: {last}")
