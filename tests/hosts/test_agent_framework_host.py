@@ -15,9 +15,8 @@ from agent_framework import Agent, Message
 
 from dualtrack import Orchestrator
 from dualtrack.hosts.agent_framework import DualtrackChatClient, skill_tool, skill_tools
-from tests.e2e.test_labels import CONFIDENTIAL_ID, labelled
 from tests.hosts.semantic_kernel import conftest as sk_fixtures
-from tests.hosts.semantic_kernel.conftest import DOC_TEXT, make_docx
+from tests.hosts.semantic_kernel.conftest import DOC_TEXT, confidential_docx, leaked, make_docx
 from tests.hosts.semantic_kernel.script_server import SUMMARY_MARK, ScriptServer
 from tests.hosts.semantic_kernel.test_sk_kernel import _hostile_docx
 
@@ -87,11 +86,7 @@ async def test_a_declined_write_never_runs(script_server: ScriptServer, orcs: An
 async def test_a_confidential_document_never_reaches_the_partner(
     script_server: ScriptServer, orcs: Any, tmp_path: Path
 ) -> None:
-    doc = labelled(
-        make_docx(tmp_path / "secret.docx", "Project Nightjar closes in May."),
-        CONFIDENTIAL_ID,
-        "Confidential",
-    )
+    doc = confidential_docx(tmp_path / "secret.docx")
     script_server.requests.clear()
     orc = orcs(tmp_path)
     agent = _agent(orc)
@@ -100,7 +95,7 @@ async def test_a_confidential_document_never_reaches_the_partner(
     done = await _approve(agent, session, first)
     assert done.text.startswith("Done: ") and SUMMARY_MARK in done.text
     partner = script_server.bodies("script-partner")
-    assert len(partner) == 1 and not any("Nightjar" in b or SUMMARY_MARK in b for b in partner)
+    assert len(partner) == 1 and not leaked(partner)
     inhouse = script_server.bodies("script-inhouse")
     assert any("Nightjar" in b for b in inhouse) and any(SUMMARY_MARK in b for b in inhouse)
     # and the rest of the conversation stays with the cleared model

@@ -6,7 +6,6 @@ source against the fake Graph on loopback (msal against a fake authority).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,21 +19,13 @@ from dualtrack.connectors.graph import GraphFileSource
 from dualtrack.plugins.document import DocumentPlugin
 from dualtrack.testing import FunctionConnector, model_card
 from tests.connectors.graph.conftest import FAST, SECRET, entra
+from tests.connectors.graph.conftest import graph as graph  # the fake Graph on loopback (a fixture)
 from tests.connectors.graph.fake_graph import FakeGraph
 from tests.connectors.servers.authority import FakeAuthority
 from tests.plugins.document._fake import smart_reply
 from tests.plugins.document._samples import build_rich
 
 from .support import NotesPlugin
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    server = FakeGraph().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def orchestrator(graph: FakeGraph) -> Orchestrator:

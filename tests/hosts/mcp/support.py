@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,30 @@ class Notes:
             text: The text.
         """
         return text.upper()
+
+
+class BlockingModel:
+    """A model (for :class:`FunctionConnector`) that answers a prompt holding ``only`` never, until cancelled.
+
+    Args:
+        only: Block only prompts that contain this text (default: every prompt).
+        reply: The answer to the other prompts.
+    """
+
+    def __init__(self, only: str | None = None, reply: str = "short summary") -> None:
+        self.only, self.reply = only, reply
+        self.started, self.cancelled = asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, request: Any) -> str:
+        if self.only is not None and self.only not in request.messages[-1].content:
+            return self.reply
+        self.started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return "never"
 
 
 def echo_connector() -> FunctionConnector:

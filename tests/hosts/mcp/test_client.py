@@ -49,6 +49,14 @@ def markers(tmp_path: Path) -> Path:
     return tmp_path / "markers"
 
 
+async def appears(path: Path, timeout_s: float = 5.0) -> None:
+    """Wait until the server process has written ``path``."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} did not appear"
+        await asyncio.sleep(0.1)
+
+
 def orc_from(config: Path, *replies: Any) -> Orchestrator:
     model = ScriptedConnector(list(replies) or ["ok"], repeat_last=True)
     return Orchestrator.from_config(config, models=[model_card(model, name="inhouse")])
@@ -126,11 +134,7 @@ async def test_a_hung_tool_times_out_and_is_cancelled_on_the_server(config: Path
             await orc.invoke("tools.hang")
         assert info.value.reason == "timeout" and time.monotonic() - start < 10
         assert (await orc.invoke("tools.lookup", term="x")).value["term"] == "x"  # still working
-        for _ in range(50):
-            if (markers / "hang-cancelled").exists():
-                break
-            await asyncio.sleep(0.1)
-        assert (markers / "hang-cancelled").exists()
+        await appears(markers / "hang-cancelled")
     finally:
         await orc.aclose()
 
@@ -148,11 +152,7 @@ async def test_cancelling_the_caller_cancels_the_tool(config: Path, markers: Pat
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        for _ in range(50):
-            if (markers / "hang-cancelled").exists():
-                break
-            await asyncio.sleep(0.1)
-        assert (markers / "hang-cancelled").exists()
+        await appears(markers / "hang-cancelled")
     finally:
         await orc.aclose()
 

@@ -16,7 +16,7 @@ from dualtrack.hosts.mcp import McpServer
 from dualtrack.testing import FunctionConnector, model_card
 from tests.e2e.test_labels import CONFIDENTIAL_ID, labelled, make_docx
 
-from .support import ECHO_PREFIX, Notes, orchestrator, partner_and_inhouse
+from .support import ECHO_PREFIX, BlockingModel, Notes, orchestrator, partner_and_inhouse
 
 
 def _text(result: types.CallToolResult) -> str:
@@ -179,22 +179,11 @@ async def test_a_hostile_office_file_is_an_error_not_a_crash(tmp_path: Path) -> 
 
 
 async def test_cancellation_aborts_the_model_request(tmp_path: Path) -> None:
-    started = asyncio.Event()
-    cancelled = asyncio.Event()
-
-    async def blocking(request: Any) -> str:
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
-
-    server = McpServer(orchestrator(tmp_path, FunctionConnector(blocking)))
+    model = BlockingModel()
+    server = McpServer(orchestrator(tmp_path, FunctionConnector(model)))
     async with create_connected_server_and_client_session(server.server) as client:
         call = asyncio.create_task(client.call_tool("notes_ask", {"question": "long?"}))
-        await asyncio.wait_for(started.wait(), 10)
+        await asyncio.wait_for(model.started.wait(), 10)
         request_id = client._request_id - 1  # the id the pending tools/call got
         await client.send_notification(
             types.ClientNotification(
@@ -203,7 +192,7 @@ async def test_cancellation_aborts_the_model_request(tmp_path: Path) -> None:
                 )
             )
         )
-        await asyncio.wait_for(cancelled.wait(), 10)
+        await asyncio.wait_for(model.cancelled.wait(), 10)
         with pytest.raises(Exception, match="cancel"):
             await asyncio.wait_for(call, 10)
         assert not (await client.call_tool("notes_shout", {"text": "after"})).isError

@@ -27,7 +27,7 @@ from dualtrack.testing import FunctionConnector
 from tests.connectors.servers.fault import FaultServer
 from tests.e2e.test_labels import make_docx
 
-from .support import orchestrator
+from .support import BlockingModel, orchestrator
 
 pytestmark = pytest.mark.slow  # servers and subprocesses
 
@@ -183,19 +183,7 @@ async def in_process_http(server: McpServer) -> AsyncIterator[str]:
 async def test_streamable_http_in_process_progress_writes_and_cancellation(tmp_path: Path) -> None:
     note = tmp_path / "note.txt"
     note.write_text("one two three\n", encoding="utf-8")
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def model(request: Any) -> str:
-        if "block" not in request.messages[-1].content:
-            return "short summary"
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
-
+    model = BlockingModel(only="block")
     server = McpServer(orchestrator(tmp_path, FunctionConnector(model)))
     answers = iter(["accept", "decline"])
 
@@ -225,7 +213,7 @@ async def test_streamable_http_in_process_progress_writes_and_cancellation(tmp_p
         assert note.read_text(encoding="utf-8") == "one two three\nfour\n"
 
         call = asyncio.create_task(client.call_tool("notes_ask", {"question": "block please"}))
-        await asyncio.wait_for(started.wait(), 10)
+        await asyncio.wait_for(model.started.wait(), 10)
         await client.send_notification(
             types.ClientNotification(
                 types.CancelledNotification(
@@ -233,7 +221,7 @@ async def test_streamable_http_in_process_progress_writes_and_cancellation(tmp_p
                 )
             )
         )
-        await asyncio.wait_for(cancelled.wait(), 10)
+        await asyncio.wait_for(model.cancelled.wait(), 10)
         call.cancel()
         with contextlib.suppress(BaseException):
             await call

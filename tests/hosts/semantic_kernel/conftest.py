@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dualtrack import ModelCard, Orchestrator, Policy
-from tests.hosts.semantic_kernel.script_server import ScriptServer
+from tests.e2e.test_labels import CONFIDENTIAL_ID, labelled
+from tests.hosts.semantic_kernel.script_server import SUMMARY_MARK, ScriptServer
 
 DOC_TEXT = "Quarterly revenue rose by twelve percent. The budget for the new plant is on track."
 
@@ -62,3 +63,13 @@ def make_docx(path: Path, text: str = DOC_TEXT) -> Path:
     document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+def confidential_docx(path: Path, text: str = "Project Nightjar closes in May.") -> Path:
+    """A .docx holding ``text`` (a secret about Project Nightjar), labelled Confidential."""
+    return labelled(make_docx(path, text), CONFIDENTIAL_ID, "Confidential")
+
+
+def leaked(bodies: list[str]) -> bool:
+    """Whether any request body carries the confidential document's text or its summary."""
+    return any("Nightjar" in b or SUMMARY_MARK in b for b in bodies)

@@ -26,8 +26,7 @@ from dualtrack.hosts.semantic_kernel import (
     add_to_kernel,
     kernel_plugin,
 )
-from tests.e2e.test_labels import CONFIDENTIAL_ID, labelled
-from tests.hosts.semantic_kernel.conftest import DOC_TEXT, make_docx
+from tests.hosts.semantic_kernel.conftest import DOC_TEXT, confidential_docx, leaked, make_docx
 from tests.hosts.semantic_kernel.script_server import SUMMARY_MARK, ScriptServer
 
 
@@ -101,8 +100,7 @@ async def test_auto_function_calling_summarizes_a_real_docx(
 async def test_confidential_document_never_reaches_the_partner(
     script_server: ScriptServer, orcs: Any, tmp_path: Path
 ) -> None:
-    secret = "Project Nightjar acquires Contoso for 41 million."
-    doc = labelled(make_docx(tmp_path / "secret.docx", secret), CONFIDENTIAL_ID, "Confidential")
+    doc = confidential_docx(tmp_path / "secret.docx", "Project Nightjar acquires Contoso for 41 million.")
     script_server.requests.clear()
     orc = orcs(tmp_path, confirm=lambda s, a: True)
     result = await _run(_kernel(orc), "document-summarize", {"path": str(doc)})
@@ -111,7 +109,7 @@ async def test_confidential_document_never_reaches_the_partner(
     partner = script_server.bodies("script-partner")
     inhouse = script_server.bodies("script-inhouse")
     assert len(partner) == 1  # only the first turn, before anything was read
-    assert not any("Nightjar" in b or SUMMARY_MARK in b for b in partner)
+    assert not leaked(partner)
     assert any("Nightjar" in b for b in inhouse)  # the skill's own call
     assert any(SUMMARY_MARK in b and "tool" in b for b in inhouse)  # the turn after the tool result
     last = result.value[0]  # the final reply of the routed chat service
@@ -224,11 +222,7 @@ async def test_a_foreign_driving_service_never_gets_a_labelled_result(
     from openai import AsyncOpenAI
     from semantic_kernel.connectors.ai.open_ai import OpenAIChatCompletion, OpenAIChatPromptExecutionSettings
 
-    doc = labelled(
-        make_docx(tmp_path / "secret.docx", "Project Nightjar closes in May."),
-        CONFIDENTIAL_ID,
-        "Confidential",
-    )
+    doc = confidential_docx(tmp_path / "secret.docx")
     script_server.requests.clear()
     orc = orcs(tmp_path, confirm=lambda s, a: True)
     client = AsyncOpenAI(api_key="test-key", base_url=script_server.url)
@@ -242,7 +236,7 @@ async def test_a_foreign_driving_service_never_gets_a_labelled_result(
     answer = str(await kernel.invoke(fn, KernelArguments(request=request)))
     assert "withheld" in answer and "confidential" in answer
     partner = script_server.bodies("script-partner")
-    assert len(partner) == 2 and not any("Nightjar" in b or SUMMARY_MARK in b for b in partner)
+    assert len(partner) == 2 and not leaked(partner)
     assert any("Nightjar" in b for b in script_server.bodies("script-inhouse"))  # the skill's own call
     await client.close()
 
