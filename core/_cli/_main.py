@@ -184,55 +184,50 @@ def _dispatch(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def _mcp(args: argparse.Namespace) -> int:
+def _host_cli(package: str, /, **options: Any) -> int:
+    """Run the CLI of the host ``dualtrack.hosts.<package>``, imported by name only when asked for."""
     import importlib
 
-    host = importlib.import_module("dualtrack.hosts.mcp")  # a host, by name, only when asked for
-    return int(
-        host.run_cli(
-            config=args.config,
-            http=args.http,
-            roots=args.root,
-            allow_writes=args.allow_writes,
-            max_sensitivity=args.max_sensitivity,
-        )
+    return int(importlib.import_module(f"dualtrack.hosts.{package}").run_cli(**options))
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    return _host_cli(
+        "mcp",
+        config=args.config,
+        http=args.http,
+        roots=args.root,
+        allow_writes=args.allow_writes,
+        max_sensitivity=args.max_sensitivity,
     )
 
 
 def _m365(args: argparse.Namespace) -> int:
-    import importlib
-
-    host = importlib.import_module("dualtrack.hosts.m365")  # a host, by name, only when asked for
-    return int(
-        host.run_cli(
-            config=args.config,
-            out=args.out,
-            base_url=args.base_url,
-            name=args.name,
-            mcp_url=args.mcp_url,
-            description=args.description,
-            app_id=args.app_id,
-            version=args.app_version,
-            developer=args.developer,
-            accent_color=args.accent_color,
-            api_key_registration=args.api_key_registration,
-        )
+    return _host_cli(
+        "m365",
+        config=args.config,
+        out=args.out,
+        base_url=args.base_url,
+        name=args.name,
+        mcp_url=args.mcp_url,
+        description=args.description,
+        app_id=args.app_id,
+        version=args.app_version,
+        developer=args.developer,
+        accent_color=args.accent_color,
+        api_key_registration=args.api_key_registration,
     )
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import importlib
-
-    host = importlib.import_module("dualtrack.hosts.http")  # a host, by name, only when asked for
-    return int(
-        host.run_cli(
-            config=args.config,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            http_config=args.http_config,
-            new_key_name=args.new_key,
-        )
+    return _host_cli(
+        "http",
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        http_config=args.http_config,
+        new_key_name=args.new_key,
     )
 
 
