@@ -3,6 +3,7 @@
 - ``print_progress`` is an ``on_progress`` callback that prints ``[done/total] message``;
 - ``invoke_and_explain`` runs one skill, prints its routing explanation, and reports a
   failure instead of raising it, so a script can go on with its next step;
+- ``print_ledger`` prints what the orchestrator's ledger recorded, one row per skill and model;
 - ``run_and_close`` runs a script's async body with the given or configured models, then
   releases them;
 - ``run_with_out_dir`` and ``run_or_exit`` are the command-line entry points.
@@ -19,7 +20,14 @@ from typing import Any, NoReturn, TypeVar
 
 from dualtrack import DualtrackError, Orchestrator, SkillResult
 
-__all__ = ["invoke_and_explain", "print_progress", "run_and_close", "run_or_exit", "run_with_out_dir"]
+__all__ = [
+    "invoke_and_explain",
+    "print_ledger",
+    "print_progress",
+    "run_and_close",
+    "run_or_exit",
+    "run_with_out_dir",
+]
 
 T = TypeVar("T")
 
@@ -39,6 +47,14 @@ async def invoke_and_explain(orc: Orchestrator, name: str, **args: object) -> Sk
         return None
     print(result.explain())
     return result
+
+
+def print_ledger(orc: Orchestrator) -> None:
+    """Print the model calls the ledger recorded: skill, model, calls and tokens."""
+    for row in orc.ledger.rows():
+        print(
+            f"ledger: {row.skill:20} {row.model:12} {row.calls} call(s) {row.input_tokens}+{row.output_tokens} tokens"
+        )
 
 
 def run_and_close(run: Callable[..., Coroutine[Any, Any, T]], orc: Orchestrator | None, *args: object) -> T:

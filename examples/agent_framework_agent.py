@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import run_with_out_dir
+from _common import print_ledger, run_with_out_dir
 from _sample_docs import make_sample_docx
 from agent_framework import Agent, Message
 
@@ -62,10 +62,7 @@ async def main(
             print(f"could not answer: {exc}")
             return 1
     print(f"\n{response.text}\n")
-    for row in orc.ledger.rows():
-        print(
-            f"ledger: {row.skill:20} {row.model:12} {row.calls} call(s) {row.input_tokens}+{row.output_tokens} tokens"
-        )
+    print_ledger(orc)
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import run_with_out_dir
+from _common import print_ledger, run_with_out_dir
 from _sample_docs import make_sample_docx
 from semantic_kernel import Kernel
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
@@ -68,10 +68,7 @@ async def main(orc: Orchestrator | None = None, out: Path = Path("out"), confirm
             skill_result = (item.metadata or {}).get("dualtrack.result")
             if skill_result is not None:
                 print(f"Routing of {skill_result.skill}:\n{skill_result.explain()}\n")
-    for row in orc.ledger.rows():
-        print(
-            f"ledger: {row.skill:20} {row.model:12} {row.calls} call(s) {row.input_tokens}+{row.output_tokens} tokens"
-        )
+    print_ledger(orc)
     return 0
 
 
