@@ -21,13 +21,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dualtrack import Message, SkillContext, atomic_write, tags
+from dualtrack import SkillContext, atomic_write
 from dualtrack.checks import CheckContext, CheckResult, json_schema
 
 from ._access import copy_rule, patch_target, project_file
 from ._models import FixAttempt, FixResult
 from ._patch import PatchError, apply_patches, git_apply_check, make_diff, parse_diff, read_text, safe_path
-from ._prompts import block, system_prompt
+from ._prompts import block, prove_by_running, system_prompt
 from ._sandbox import RunResult, Sandbox, SandboxLimits
 
 __all__ = ["FixProposal", "command_from_output", "fix_project", "protected"]
@@ -211,18 +211,13 @@ async def fix_project(
             value=(att, proposal.explanation, changes),
         )
 
-    checked = await ctx.generate_checked(
-        [Message.system(SYSTEM), Message.user(prompt)],
-        checks=[proves],
-        feedback=lambda _attempt: _feedback(attempts[-1]),
-        escalate_requires=[tags.REASONING],
-        escalate_prompt=lambda _tried: [
-            Message.system(SYSTEM),
-            Message.user(prompt + "\n\n" + _feedback(attempts[-1])),
-        ],
-        fallback=None,
+    checked = await prove_by_running(
+        ctx,
+        SYSTEM,
+        prompt,
+        proves,
+        lambda: _feedback(attempts[-1]),
         json_schema=FixProposal.model_json_schema(),
-        max_tokens=3000,
     )
     if checked.attempts[-1].error is not None:
         attempts.append(

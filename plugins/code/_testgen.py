@@ -15,12 +15,12 @@ import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dualtrack import Message, SkillContext, atomic_write, tags
+from dualtrack import SkillContext, atomic_write
 from dualtrack.checks import CheckContext, CheckResult
 
 from ._facts import module_facts, symbol_facts
 from ._models import TestAttempt, TestsResult
-from ._prompts import block, extract_python, facts_block, is_python, system_prompt
+from ._prompts import block, extract_python, facts_block, is_python, prove_by_running, system_prompt
 from ._pytest import PytestRun, prune_tests, run_pytest
 from ._sandbox import Sandbox, SandboxLimits
 
@@ -152,18 +152,7 @@ async def generate_tests(
         ctx.progress(len(attempts), 3, f"{att.kind} attempt: {att.status}")
         return CheckResult(name="tests", passed=att.status == "passed", reason=att.status, value=att)
 
-    checked = await ctx.generate_checked(
-        [Message.system(SYSTEM), Message.user(prompt)],
-        checks=[passes],
-        feedback=lambda _attempt: _feedback(attempts[-1]),
-        escalate_requires=[tags.REASONING],
-        escalate_prompt=lambda _tried: [
-            Message.system(SYSTEM),
-            Message.user(prompt + "\n\n" + _feedback(attempts[-1])),
-        ],
-        fallback=None,
-        max_tokens=3000,
-    )
+    checked = await prove_by_running(ctx, SYSTEM, prompt, passes, lambda: _feedback(attempts[-1]))
     last = checked.attempts[-1]
     if last.error is not None:
         attempts.append(TestAttempt(kind="escalation", status="no-route", output=last.error[:2000]))
