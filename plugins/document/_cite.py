@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["align", "cite_sentences", "plain_lines", "sentences"]
+from ._reader import DocView
+
+__all__ = ["align", "blocks_of", "cite_sentences", "plain_lines", "sentences"]
 
 _WORD = re.compile(r"[^\W\d_]{4,}|\d+(?:[.,]\d+)*")
 _LINE_ID = re.compile(r"^\[([a-z]+[\w.]*)\]\s?(.*)$")
@@ -28,6 +30,13 @@ _COMMON = frozenset(
 
 def _words(text: str) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _COMMON}
+
+
+def blocks_of(view: DocView) -> dict[str, str]:
+    """Every block and table cell of a document by id: what a cited id must exist in and support."""
+    blocks = {b.id: b.text for b in view.blocks}
+    blocks.update((i, view.text_of(i)) for i in view.elements if i not in blocks)
+    return blocks
 
 
 def sentences(text: str) -> list[str]:

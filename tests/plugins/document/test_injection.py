@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import pytest
 
-from dualtrack import Completion, CompletionRequest, Orchestrator, ToolCall
+from dualtrack import CheckFailedError, Completion, CompletionRequest, Orchestrator, ToolCall
 from dualtrack.testing import FunctionConnector
 
 from ._samples import digest
@@ -60,7 +61,6 @@ async def test_injected_instructions_change_nothing_outside_the_task(
     orc = doc_orc(conn)
     runs = {
         "summarize": {"save": True},
-        "ask": {"question": "What was approved?"},
         "review": {},
         "rewrite": {"instruction": "shorter", "paragraphs": ["p2"]},
         "extract": {"kind": "decisions", "insert_table": True},
@@ -68,13 +68,14 @@ async def test_injected_instructions_change_nothing_outside_the_task(
     results = {}
     for skill, args in runs.items():
         results[skill] = await orc.invoke(f"document.{skill}", path=str(path), **args)
+    with pytest.raises(CheckFailedError, match=r"cites stolen\.docx, not a block of the source"):
+        await orc.invoke("document.ask", path=str(path), question="What was approved?")
     assert not evil.exists() and not evil.parent.exists()
     assert digest(secret) == secret_hash and digest(path) == input_hash
     assert {c.decision.requirements.skill for r in results.values() for c in r.calls} <= {
         f"document.{s}" for s in runs
     }
     assert all(request.tools is None for request in conn.calls)
-    assert results["ask"].value.citations == [] and results["ask"].value.unverified == [evil.name]
     assert results["review"].value.comments == []
     written = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
     assert written == sorted(

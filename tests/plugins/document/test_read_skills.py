@@ -55,15 +55,17 @@ async def test_ask_says_when_the_document_has_no_answer(
     assert "does not contain" in answer.answer
 
 
-async def test_ask_drops_citations_the_document_does_not_have(
+async def test_ask_sends_back_a_citation_the_document_does_not_have(
     rich_docx: Path, doc_orc: Callable[..., Orchestrator]
 ) -> None:
-    reply = json.dumps({"answer": "Leeds", "citations": ["p11", "p999", "[t1.r2]"], "found": True})
-    answer = (
-        await doc_orc(ScriptedConnector([reply])).invoke("document.ask", path=str(rich_docx), question="?")
-    ).value
-    assert [c.id for c in answer.citations] == ["p11", "t1.r2"]
-    assert answer.unverified == ["p999"]
+    bad = json.dumps({"answer": "Leeds", "citations": ["p11", "p999", "[t1.r2]"], "found": True})
+    good = json.dumps({"answer": "Leeds", "citations": ["p11", "[t1.r2]"], "found": True})
+    model = ScriptedConnector([bad, good])
+    result = await doc_orc(model).invoke("document.ask", path=str(rich_docx), question="?")
+    assert [c.id for c in result.value.citations] == ["p11", "t1.r2"] and result.value.unverified == []
+    assert "cites p999, not a block of the source" in model.prompts[1]
+    assert "rejected by check citations" in result.explain()
+    model.assert_complete()
 
 
 async def test_ask_on_a_long_document_reads_every_part_and_merges(tmp_path: Path, doc_orc) -> None:
