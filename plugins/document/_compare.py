@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from dualtrack import SkillContext
+from dualtrack.checks import degenerate, grounded
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, truncate
 from ._models import BlockChange, CompareResult
@@ -15,6 +16,8 @@ from ._reader import Block
 __all__ = ["diff_blocks", "run_compare"]
 
 _SIMILAR = 0.5
+_DIFF_WORDS = "version versions added removed deleted changed change changes paragraph paragraphs lines"
+"""Words a summary of a diff uses about the diff itself; grounding counts them as supported."""
 
 
 def _norm(text: str) -> str:
@@ -65,7 +68,13 @@ def render_diff(changes: list[BlockChange]) -> str:
 async def run_compare(
     ctx: SkillContext, path: str, other: str, *, summarize: bool, chunk_tokens: int | None
 ) -> CompareResult:
-    """Compare two documents (see ``DocumentPlugin.compare``)."""
+    """Compare two documents (see ``DocumentPlugin.compare``).
+
+    The model's summary of the diff must be no loop, no echo of the diff, and
+    supported by it; a failing one is fed back once, then escalated. Where no
+    model's summary passes, ``summary`` counts the changes instead and ``notes``
+    says so (the block-level diff never depends on a model).
+    """
     old, new = await load(ctx, path), await load(ctx, other)
     changes = diff_blocks(old.view.body(), new.view.body())
     result = CompareResult(
@@ -78,7 +87,19 @@ async def run_compare(
         result.summary = "The two documents have the same text."
     elif summarize:
         diff = truncate(render_diff(changes), chunk_tokens or DEFAULT_CHUNK_TOKENS)
-        done = await ctx.generate(compare_prompt(diff), system=SYSTEM, max_tokens=400, temperature=0.2)
-        result.summary = done.text.strip()
+        counted = f"{result.added} added, {result.removed} removed and {result.changed} changed block(s)."
+        checked = await ctx.generate_checked(
+            compare_prompt(diff),
+            checks=[degenerate(echo_source=True), grounded()],
+            source=f"{diff}\n{_DIFF_WORDS}",
+            fallback=counted,
+            system=SYSTEM,
+            max_tokens=400,
+            temperature=0.2,
+        )
+        result.summary = str(checked.value).strip()
+        if checked.fell_back:
+            tried = " → ".join(a.describe() for a in checked.attempts)
+            result.notes.append(f"no model summary passed the checks ({tried}); the changes are counted")
     ctx.progress(1, 1, "compared")
     return result

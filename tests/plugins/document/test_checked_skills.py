@@ -63,3 +63,30 @@ async def test_ask_escalates_from_an_answer_its_citation_does_not_support(minute
     assert "→ big: passed" in res.explain()
     small.assert_complete()
     big.assert_complete()
+
+
+async def test_compare_escalates_from_an_unsupported_summary(minutes: Path, tmp_path: Path) -> None:
+    d = docx.Document(str(minutes))
+    d.paragraphs[1].text = "The board approved the 2025 budget of 5.1 million for the Leeds depot."
+    other = tmp_path / "minutes-v2.docx"
+    d.save(str(other))
+    invented = "Profits tripled thanks to aggressive marketing campaigns abroad."
+    good = "The approved budget for the Leeds depot changed from 4.2 million to 5.1 million."
+    orc, small, big = two_models([invented, invented], [good])
+    res = await orc.invoke("document.compare", path=str(minutes), other=str(other))
+    assert res.value.summary == good and res.value.notes == []
+    assert "small: rejected by check grounding (sentence 1 is not supported by the source" in res.explain()
+    assert "→ big: passed" in res.explain()
+    small.assert_complete()
+    big.assert_complete()
+
+
+async def test_compare_counts_the_changes_when_no_summary_passes(minutes: Path, tmp_path: Path) -> None:
+    d = docx.Document(str(minutes))
+    d.add_paragraph("A new closing paragraph.")
+    other = tmp_path / "minutes-v2.docx"
+    d.save(str(other))
+    orc, _, _ = two_models([LOOP, LOOP], [LOOP, LOOP])
+    res = await orc.invoke("document.compare", path=str(minutes), other=str(other))
+    assert res.value.summary == "1 added, 0 removed and 0 changed block(s)."
+    assert "no model summary passed the checks" in res.value.notes[0]
