@@ -9,6 +9,7 @@ from pathlib import Path
 import docx
 
 from dualtrack import ArgumentError, InputFileError, SkillContext
+from dualtrack.checks import Check, degenerate, grounded, on_parts, preserved_facts
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, truncate
 from ._markdown import parse_markdown
@@ -19,7 +20,7 @@ from ._targets import anchor_for, resolve_targets
 from ._writer import Inserter
 from ._xml import paragraph_text, qn
 
-__all__ = ["run_draft", "run_to_table", "split_rows"]
+__all__ = ["run_draft", "run_to_table", "split_rows", "table_check"]
 
 _MARKER = re.compile(r"^\s*(?:[-*+\u2022\u2013]|\d{1,3}[.)])\s+")
 _DELIMITERS = ("\t", " | ", "|", ";", " \u2013 ", " - ", ": ", ",")
@@ -36,7 +37,14 @@ async def run_draft(
     in_place: bool,
     chunk_tokens: int | None,
 ) -> DraftResult:
-    """Draft new content (see ``DocumentPlugin.draft``)."""
+    """Draft new content (see ``DocumentPlugin.draft``).
+
+    The draft must be no loop, no echo of the prompt, and keep every number,
+    date, name and link of the ``outline`` (the user's notes); a failing one is
+    fed back once, then escalated. There is no sensible fallback for new
+    content: where no model's draft passes, :class:`~dualtrack.CheckFailedError`
+    is raised and nothing is written.
+    """
     budget = chunk_tokens or DEFAULT_CHUNK_TOKENS
     if path is None:
         if not output:
@@ -53,8 +61,14 @@ async def run_draft(
         anchor = anchor_for(doc.view, after, ctx.skill.full_name)
         document, context = doc.document, truncate(doc.view.render(), budget // 2)
         where = f"after {after}" if anchor is not None else "end of document"
-    done = await ctx.generate(
+    notes = "\n".join(outline or [])
+    checks: list[Check] = [degenerate(max_ratio=1e6)]  # a draft may be far longer than its notes
+    if notes:
+        checks.append(preserved_facts(placeholders=False))
+    done = await ctx.generate_checked(
         draft_prompt(instructions, list(outline or []), context),
+        checks=checks,
+        source=notes,
         system=SYSTEM,
         max_tokens=900,
         temperature=0.4,
@@ -68,6 +82,16 @@ async def run_draft(
     ctx.progress(1, 1, f"drafted {written} blocks")
     return DraftResult(
         output=await save_document(document, target), blocks=written, text=done.text.strip(), position=where
+    )
+
+
+def table_check() -> Check:
+    """Rows of a :class:`TableReply` are no loop and use the passage's own words."""
+    return on_parts(
+        lambda r: [" ".join(str(c) for c in row) for row in r.rows],
+        degenerate(),
+        grounded(),
+        name="table-rows",
     )
 
 
@@ -99,7 +123,13 @@ async def run_to_table(
     output: str | None,
     in_place: bool,
 ) -> TableResult:
-    """Turn a list-like passage into a table (see ``DocumentPlugin.to_table``)."""
+    """Turn a list-like passage into a table (see ``DocumentPlugin.to_table``).
+
+    Without a delimiter the model splits the lines: its reply must be valid JSON
+    whose rows are no loop and use the passage's own words; a failing one is
+    fed back once, then escalated. Where no model's table passes,
+    :class:`~dualtrack.CheckFailedError` is raised and the passage stays as it was.
+    """
     if not (paragraphs or section or match):
         raise ArgumentError(
             ctx.skill.full_name, [("paragraphs", "say which passage: paragraphs, section or match")]
@@ -120,9 +150,15 @@ async def run_to_table(
     used_model = rows is None
     header: list[str] = []
     if rows is None:
-        reply = await ctx.generate_json(
-            TableReply, table_prompt("\n".join(lines), list(columns or [])), system=SYSTEM, max_tokens=900
+        checked = await ctx.generate_checked(
+            table_prompt("\n".join(lines), list(columns or [])),
+            schema=TableReply,
+            checks=[table_check()],
+            source="\n".join(lines),
+            system=SYSTEM,
+            max_tokens=900,
         )
+        reply: TableReply = checked.value
         header, rows = list(reply.columns), reply.rows
     if columns:
         header = list(columns)

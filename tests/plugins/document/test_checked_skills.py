@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from dualtrack import Orchestrator
+from dualtrack import CheckFailedError, Orchestrator
 from dualtrack.plugins.document import DocumentPlugin
 from dualtrack.testing import ScriptedConnector, model_card
 
@@ -90,3 +90,49 @@ async def test_compare_counts_the_changes_when_no_summary_passes(minutes: Path, 
     res = await orc.invoke("document.compare", path=str(minutes), other=str(other))
     assert res.value.summary == "1 added, 0 removed and 0 changed block(s)."
     assert "no model summary passed the checks" in res.value.notes[0]
+
+
+async def test_draft_escalates_from_a_draft_that_drops_a_number_of_the_notes(minutes: Path) -> None:
+    vague = "## Next steps\n\nThe depot opens soon and the team hires drivers."
+    good = "## Next steps\n\nThe depot opens on 1 July and the team hires 5 drivers."
+    orc, small, big = two_models([vague, vague], [good])
+    res = await orc.invoke(
+        "document.draft",
+        path=str(minutes),
+        instructions="next steps",
+        outline=["depot opens 1 July", "hire 5 drivers"],
+    )
+    assert res.value.text == good
+    assert "small: rejected by check preserved-facts (lost '1', '5', 'July')" in res.explain()
+    assert "→ big: passed" in res.explain()
+    assert "Next steps" in [p.text for p in docx.Document(res.value.output).paragraphs]
+    small.assert_complete()
+    big.assert_complete()
+
+
+async def test_draft_raises_when_no_draft_passes(minutes: Path) -> None:
+    orc, _, _ = two_models([LOOP, LOOP], [LOOP, LOOP])
+    with pytest.raises(CheckFailedError, match="repetition"):
+        await orc.invoke("document.draft", path=str(minutes), instructions="next steps")
+    assert not list(minutes.parent.glob("*drafted*"))
+
+
+async def test_to_table_escalates_from_rows_the_passage_does_not_contain(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("Apples from the orchard near Leeds")
+    d.add_paragraph("Pears picked by Maria in June")
+    path = tmp_path / "fruit.docx"
+    d.save(str(path))
+    invented = json.dumps({"columns": ["Fruit", "Origin"], "rows": [["Bananas", "Imported from Ecuador"]]})
+    good = json.dumps(
+        {
+            "columns": ["Fruit", "Detail"],
+            "rows": [["Apples", "orchard near Leeds"], ["Pears", "picked by Maria"]],
+        }
+    )
+    orc, small, big = two_models([invented, invented], [good])
+    res = await orc.invoke("document.to_table", path=str(path), paragraphs=["p1-p2"])
+    assert res.value.rows == 2 and res.value.columns == ["Fruit", "Detail"]
+    assert "small: rejected by check grounding" in res.explain() and "→ big: passed" in res.explain()
+    small.assert_complete()
+    big.assert_complete()
