@@ -29,4 +29,3 @@ def test_a_missing_framework_names_the_extra_and_an_unknown_name_is_an_attribute
         get("Missing")
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         get("nothing")
-
