@@ -7,11 +7,9 @@ tool result; the real SK and Agent Framework packages run the loops.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,16 +17,7 @@ import pytest
 from dualtrack import Completion, CompletionRequest, Orchestrator, ToolCall
 from dualtrack.plugins.document import DocumentPlugin
 from dualtrack.testing import FunctionConnector, model_card
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.hosts.examples import load_example
 
 
 def tool_calling_model(request: CompletionRequest) -> Completion:
@@ -60,7 +49,7 @@ async def test_sk_app_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         asked.append(skill.full_name)
         return approved
 
-    assert await load("sk_app").main(orc=orc, out=tmp_path, confirm=confirm) == 0
+    assert await load_example("sk_app").main(orc=orc, out=tmp_path, confirm=confirm) == 0
     printed = capsys.readouterr().out
     assert asked == ["document.summarize"]
     offered = {t["function"]["name"] for t in conn.calls[0].tools or []}
@@ -84,7 +73,7 @@ async def test_agent_framework_example(
         seen.append(request.function_call.name)
         return approved
 
-    assert await load("agent_framework_agent").main(orc=orc, out=tmp_path, approve=approve) == 0
+    assert await load_example("agent_framework_agent").main(orc=orc, out=tmp_path, approve=approve) == 0
     printed = capsys.readouterr().out
     assert seen == ["document-summarize"]
     assert "document-summarize" in {t["function"]["name"] for t in conn.calls[0].tools or []}

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -17,11 +13,10 @@ from aiohttp import web
 
 from dualtrack import ModelCard, Orchestrator
 from tests.connectors.servers.fault import TEXT, FaultServer
+from tests.hosts.examples import load_example
 
 from .support import NotesPlugin, wait_for
 from .test_api import events
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @dataclass
@@ -90,15 +85,6 @@ async def test_a_client_that_disconnects_aborts_the_upstream_request(serve, admi
         await asyncio.gather(task, return_exceptions=True)
     assert await asyncio.to_thread(loopback.aborted.wait, 10)
     await wait_for(lambda: not server.app.service.runner.tasks)
-
-
-def load_example(name: str) -> ModuleType:
-    sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 async def test_http_client_example_starts_serve_summarizes_and_downloads(tmp_path, loopback, capsys):

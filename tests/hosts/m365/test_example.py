@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 pytest.importorskip("starlette")
 
+from tests.hosts.examples import load_example
+
 from . import schemas
 from .support import orchestrator
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "m365_package.py"
-
-
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_m365_package", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_example_writes_a_package_with_its_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = load().main(
+    report = load_example("m365_package").main(
         "https://dualtrack.example.com",
         tmp_path / "app.zip",
         mcp_url="https://dualtrack.example.com/mcp",

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.connectors.servers.fault import FaultServer
+from tests.hosts.examples import EXAMPLES, load_example
 
 from .test_transports import child_env
 
 pytestmark = pytest.mark.slow  # subprocesses (and npm for the Inspector)
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SNIPPET = EXAMPLES / "mcp_desktop_config.json"
-
-
-def load_example(name: str) -> ModuleType:
-    sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
