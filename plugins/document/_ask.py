@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dualtrack import CheckFailedError, MalformedResponseError, SkillContext
+from dualtrack import CheckFailedError, SkillContext
 from dualtrack.checks import Check, CheckContext, citations, degenerate, grounded, on_parts
 
 from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded
@@ -12,6 +12,7 @@ from ._cite import blocks_of
 from ._models import Answer, AnswerReply, Citation
 from ._package import load
 from ._prompts import SYSTEM, answer_prompt, merge_answers_prompt
+from ._replies import no_reply, tried
 
 __all__ = ["NOT_FOUND", "answer_checks", "run_ask"]
 
@@ -31,16 +32,6 @@ def answer_checks(blocks: Mapping[str, str]) -> list[Check]:
     """
     text = on_parts(lambda r: r.answer if r.found else None, degenerate(), grounded(), name="answer-text")
     return [text, citations(blocks, claims=_claims)]
-
-
-def _no_answer(exc: CheckFailedError) -> Exception:
-    """The error when no part was answered: malformed JSON as such, other failed checks as they are."""
-    if all(o.name == "schema" for o in exc.outcomes if not o.passed):
-        reasons = [o.reason for o in exc.outcomes if not o.passed and o.reason]
-        return MalformedResponseError(
-            f"no model produced valid JSON for the answer: {reasons[-1] if reasons else 'no reply'}"
-        )
-    return exc
 
 
 async def run_ask(
@@ -80,9 +71,9 @@ async def run_ask(
         )
         if checked.fell_back:
             failures.append(CheckFailedError(checked.attempts))
-            tried = " → ".join(a.describe() for a in checked.attempts)
             notes.append(
-                f"part {i + 1} of {len(chunks)} was not answered: no reply passed the checks ({tried})"
+                f"part {i + 1} of {len(chunks)} was not answered: no reply passed the checks "
+                f"({tried(checked.attempts)})"
             )
         ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
         reply: AnswerReply = checked.value
@@ -91,7 +82,7 @@ async def run_ask(
     replies = await gather_bounded(chunks, one, concurrency=concurrency)
     found = [r for r in replies if r.found and r.answer.strip()]
     if failures and len(failures) == len(chunks):
-        raise _no_answer(failures[0])  # no part was read: "not found" would be a guess
+        raise no_reply(failures[0], "the answer")  # no part was read: "not found" would be a guess
     if not found:
         return Answer(answer=NOT_FOUND, found=False, notes=notes)
     if len(found) == 1:

@@ -12,6 +12,7 @@ from ._models import BlockChange, CompareResult
 from ._package import load
 from ._prompts import SYSTEM, compare_prompt
 from ._reader import Block
+from ._replies import tried
 
 __all__ = ["diff_blocks", "run_compare"]
 
@@ -99,7 +100,8 @@ async def run_compare(
         )
         result.summary = str(checked.value).strip()
         if checked.fell_back:
-            tried = " → ".join(a.describe() for a in checked.attempts)
-            result.notes.append(f"no model summary passed the checks ({tried}); the changes are counted")
+            result.notes.append(
+                f"no model summary passed the checks ({tried(checked.attempts)}); the changes are counted"
+            )
     ctx.progress(1, 1, "compared")
     return result

@@ -8,13 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dualtrack import ArgumentError, MalformedResponseError, SkillContext
+from dualtrack import ArgumentError, CheckFailedError, MalformedResponseError, SkillContext
+from dualtrack.checks import Check, CheckContext, citations, degenerate, on_parts
 
 from ._chunks import JSON_CHUNK_TOKENS, JSON_REPLY_TOKENS, Chunk, chunk_blocks, gather_bounded, truncate
+from ._cite import blocks_of
 from ._models import ActionItems, DateMentions, Decisions, ExtractResult, People
 from ._package import load, resolve_output, save_document
 from ._prompts import SYSTEM, block, extract_prompt
 from ._reader import DocView
+from ._replies import no_reply, tried
 from ._schema import SchemaError, check_schema, validate
 from ._targets import anchor_for
 from ._writer import Inserter
@@ -29,6 +32,20 @@ KINDS: dict[str, tuple[type[BaseModel], str]] = {
 }
 
 
+def _item_text(item: BaseModel) -> str:
+    return " ".join(str(v) for k, v in item.model_dump().items() if k != "source" and v)
+
+
+def _item_claims(_text: str, context: CheckContext) -> list[tuple[str, list[str]]]:
+    return [(_item_text(item), list(getattr(item, "source", []))) for item in context.value.items]
+
+
+def item_checks(blocks: dict[str, str]) -> list[Check]:
+    """Items are no loop, and each cites blocks that exist and contain it."""
+    text = on_parts(lambda v: [_item_text(i) for i in v.items], degenerate(), name="items")
+    return [text, citations(blocks, claims=_item_claims)]
+
+
 async def run_extract(
     ctx: SkillContext,
     path: str,
@@ -41,7 +58,16 @@ async def run_extract(
     chunk_tokens: int | None,
     concurrency: int,
 ) -> ExtractResult:
-    """Extract structured data (see ``DocumentPlugin.extract``)."""
+    """Extract structured data (see ``DocumentPlugin.extract``).
+
+    Each part's reply must be valid JSON for the kind's schema (or the caller's);
+    for the built-in kinds its items must also be no loop and cite blocks that
+    exist and contain them. A failing reply is fed back once, then escalated.
+    Where no model's reply for a part passes, that part gives no items and
+    ``notes`` says so; when that is every part, :class:`~dualtrack.CheckFailedError`
+    is raised (:class:`~dualtrack.MalformedResponseError` when no reply was valid
+    JSON), and nothing is written.
+    """
     if kind == "custom":
         if schema is None:
             raise ArgumentError(
@@ -58,20 +84,39 @@ async def run_extract(
     what = KINDS[kind][1] if kind in KINDS else "the data the schema describes"
     shape: Any = KINDS[kind][0] if kind in KINDS else schema
 
+    checks = item_checks(blocks_of(doc.view)) if kind in KINDS else []
+    notes: list[str] = []
+    failures: list[CheckFailedError] = []
+
     async def one(i: int, chunk: Chunk) -> Any:
-        value = await ctx.generate_json(
-            shape, extract_prompt(chunk.text, what), system=SYSTEM, max_tokens=JSON_REPLY_TOKENS
+        checked = await ctx.generate_checked(
+            extract_prompt(chunk.text, what),
+            schema=shape,
+            checks=checks,
+            source=chunk.text,
+            fallback=None,
+            system=SYSTEM,
+            max_tokens=JSON_REPLY_TOKENS,
         )
+        if checked.fell_back:
+            failures.append(CheckFailedError(checked.attempts))
+            notes.append(
+                f"part {i + 1} of {len(chunks)} gave nothing: no reply passed the checks "
+                f"({tried(checked.attempts)})"
+            )
         ctx.progress(i + 1, len(chunks), f"read part {i + 1} of {len(chunks)}")
-        return value
+        return checked.value
 
     partials = await gather_bounded(chunks, one, concurrency=concurrency)
+    if failures and len(failures) == len(chunks):
+        raise no_reply(failures[0], "the extracted data")
+    partials = [p for p in partials if p is not None]
     if kind in KINDS:
         data: Any = _merge_items(partials, doc.view)
     else:
         assert schema is not None
         data = await _merge_custom(ctx, partials, schema, what, budget)
-    result = ExtractResult(kind=kind, data=data)
+    result = ExtractResult(kind=kind, data=data, notes=notes)
     if target is not None:
         anchor = anchor_for(doc.view, after, ctx.skill.full_name)
         Inserter(doc.document, anchor).table(_rows(data))
@@ -122,7 +167,13 @@ async def _merge_custom(
         f"These JSON values were extracted from consecutive parts of one document ({what}). Merge them "
         f"into one JSON value of the same schema, without duplicates.\n\n{block(joined)}"
     )
-    merged = await ctx.generate_json(schema, prompt, system=SYSTEM, max_tokens=JSON_REPLY_TOKENS)
+    try:
+        checked = await ctx.generate_checked(
+            prompt, schema=schema, system=SYSTEM, max_tokens=JSON_REPLY_TOKENS
+        )
+    except CheckFailedError as exc:
+        raise no_reply(exc, "the merged data") from None
+    merged = checked.value
     try:
         validate(merged, schema)
     except SchemaError as exc:

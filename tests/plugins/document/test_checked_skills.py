@@ -136,3 +136,30 @@ async def test_to_table_escalates_from_rows_the_passage_does_not_contain(tmp_pat
     assert "small: rejected by check grounding" in res.explain() and "→ big: passed" in res.explain()
     small.assert_complete()
     big.assert_complete()
+
+
+async def test_extract_escalates_from_an_item_its_source_does_not_contain(minutes: Path) -> None:
+    wrong = json.dumps({"items": [{"task": "Hire five drivers", "owner": "Maria Lopez", "source": ["p2"]}]})
+    good = json.dumps({"items": [{"task": "Hire five drivers", "owner": "Maria Lopez", "source": ["p3"]}]})
+    orc, small, big = two_models([wrong, wrong], [good])
+    res = await orc.invoke("document.extract", path=str(minutes), kind="action_items")
+    assert res.value.data["items"][0]["source"] == ["p3"] and res.value.notes == []
+    assert "small: rejected by check citations (the claim is not supported by its cited p2" in res.explain()
+    assert "→ big: passed" in res.explain()
+    small.assert_complete()
+    big.assert_complete()
+
+
+async def test_review_escalates_from_looping_comments_and_notes_a_part_none_passes(minutes: Path) -> None:
+    loop = json.dumps({"comments": [{"id": "p2", "quote": "budget", "comment": LOOP}]})
+    good = json.dumps({"comments": [{"id": "p2", "quote": "budget", "comment": "Say who approves it."}]})
+    orc, small, big = two_models([loop, loop], [good])
+    res = await orc.invoke("document.review", path=str(minutes))
+    assert [c.comment for c in res.value.comments] == ["Say who approves it."]
+    assert "small: rejected by check repetition ('budget' \u00d712)" in res.explain()
+    assert "→ big: passed" in res.explain()
+    small.assert_complete()
+    big.assert_complete()
+    orc, _, _ = two_models([loop, loop], [loop, loop])
+    res = await orc.invoke("document.review", path=str(minutes), output=str(minutes.with_name("r.docx")))
+    assert res.value.comments == [] and "no reply passed the checks" in res.value.notes[0]
