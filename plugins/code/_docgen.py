@@ -9,6 +9,7 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from dualtrack import InputFileError, SkillContext, atomic_write
+from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, named, on_parts
 
 from ._docstrings import (
     DocTarget,
@@ -23,7 +24,7 @@ from ._models import DocstringsResult
 from ._patch import make_diff, read_text
 from ._prompts import block, system_prompt
 
-__all__ = ["DocItem", "DocReply", "write_docstrings"]
+__all__ = ["DocItem", "DocReply", "docstring_checks", "write_docstrings"]
 
 SYSTEM = system_prompt(
     "You write Google-style Python docstrings: a one-line summary ending with a period, then, as "
@@ -45,6 +46,38 @@ class DocReply(BaseModel):
     """The model's reply."""
 
     docstrings: list[DocItem] = Field(default_factory=list)
+
+
+def _literals(reply: DocReply, batch: list[DocTarget], newline: str) -> tuple[dict[str, str], list[str]]:
+    """The docstring literals of ``reply`` for ``batch``, and the names skipped (with why)."""
+    given = {item.name.strip(): item.docstring for item in reply.docstrings}
+    literals: dict[str, str] = {}
+    skipped: list[str] = []
+    for t in batch:
+        text = given.get(t.name)
+        if not text or not text.strip():
+            skipped.append(f"{t.name} (no docstring in the reply)")
+            continue
+        try:
+            literals[t.name] = render(text, t.indent, newline)
+        except ValueError as exc:
+            skipped.append(f"{t.name} ({exc})")
+    return literals, skipped
+
+
+def docstring_checks(source: str, batch: list[DocTarget], done: dict[str, str], newline: str) -> list[Check]:
+    """Docstrings are no loop, and inserting them changes nothing but docstrings."""
+
+    @named("docstring-only")
+    def only_docstrings(text: str, context: CheckContext) -> CheckResult:
+        literals, _ = _literals(context.value, batch, newline)
+        if literals and not only_docstrings_changed(source, insert_docstrings(source, {**done, **literals})):
+            why = "inserting these docstrings would change code other than docstrings"
+            return CheckResult(name="docstring-only", passed=False, reason=why)
+        return CheckResult(name="docstring-only", passed=True)
+
+    loop = on_parts(lambda r: [i.docstring for i in r.docstrings], degenerate(), name="docstrings")
+    return [loop, only_docstrings]
 
 
 def _request(display: str, source: str, batch: list[DocTarget]) -> str:
@@ -71,7 +104,13 @@ async def write_docstrings(
     include_private: bool,
     apply: bool,
 ) -> DocstringsResult:
-    """Add or fix docstrings; the file is only rewritten when ``apply`` is true."""
+    """Add or fix docstrings; the file is only rewritten when ``apply`` is true.
+
+    Each batch's reply must be valid JSON whose docstrings are no loop and, once
+    inserted, change nothing but docstrings; a failing reply is fed back once,
+    then escalated. Where no model's reply passes, the batch's definitions keep
+    their docstrings (listed in ``skipped``, the tries in ``warnings``).
+    """
     source = read_text(path)
     try:
         module = cst.parse_module(source)
@@ -85,21 +124,25 @@ async def write_docstrings(
     literals: dict[str, str] = {}
     for i in range(0, len(targets), _BATCH):
         batch = targets[i : i + _BATCH]
-        reply = await ctx.generate_json(
-            DocReply, _request(display, source, batch), system=SYSTEM, max_tokens=3000
+        checked = await ctx.generate_checked(
+            _request(display, source, batch),
+            schema=DocReply,
+            checks=docstring_checks(source, batch, literals, module.default_newline),
+            fallback=None,
+            system=SYSTEM,
+            max_tokens=3000,
         )
-        given = {item.name.strip(): item.docstring for item in reply.docstrings}
-        for t in batch:
-            text = given.get(t.name)
-            if not text or not text.strip():
-                result.skipped.append(f"{t.name} (no docstring in the reply)")
-                continue
-            try:
-                literals[t.name] = render(text, t.indent, module.default_newline)
-            except ValueError as exc:
-                result.skipped.append(f"{t.name} ({exc})")
-                continue
-            (result.updated if t.current else result.added).append(t.name)
+        if checked.fell_back:
+            tries = " → ".join(a.describe() for a in checked.attempts)
+            result.skipped += [f"{t.name} (no docstring passed the checks)" for t in batch]
+            result.warnings.append(f"docstrings of {len(batch)} definition(s) left as they were ({tries})")
+        else:
+            found, skipped = _literals(checked.value, batch, module.default_newline)
+            result.skipped += skipped
+            literals.update(found)
+            for t in batch:
+                if t.name in found:
+                    (result.updated if t.current else result.added).append(t.name)
         ctx.progress(min(i + _BATCH, len(targets)), len(targets), "docstrings written")
     if not literals:
         return result

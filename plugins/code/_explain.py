@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dualtrack import ArgumentError, MalformedResponseError, SkillContext
+from dualtrack import ArgumentError, SkillContext
+from dualtrack.checks import degenerate, on_parts
 
 from ._facts import module_facts, range_facts, symbol_facts
 from ._languages import language_of, text_facts
@@ -72,7 +73,12 @@ async def explain_code(
     start: int | None,
     end: int | None,
 ) -> Explanation:
-    """Explain a file, a symbol or a line range, grounded in static facts."""
+    """Explain a file, a symbol or a line range, grounded in static facts.
+
+    The explanation must be no loop and no echo of the prompt; a failing one is
+    fed back once, then escalated. There is no fallback for an explanation:
+    where no model's passes, :class:`~dualtrack.CheckFailedError` is raised.
+    """
     language = language_of(path.suffix)
     facts = _facts(source, language, symbol, start, end)
     lines = source.splitlines()
@@ -87,14 +93,19 @@ async def explain_code(
             block(numbered(excerpt, facts.line_start), f"{language} code from {display}"),
         ]
     )
-    done = await ctx.generate(prompt, system=SYSTEM, max_tokens=1500)
+    done = await ctx.generate_checked(prompt, checks=[degenerate()], system=SYSTEM, max_tokens=1500)
     return Explanation(path=display, target=target, facts=facts, explanation=done.text.strip())
 
 
 async def review_file(
     ctx: SkillContext, path: Path, display: str, source: str, diff: str | None, use_model: bool
 ) -> ReviewResult:
-    """Static findings (compile, ruff), then the model's, anchored and deduplicated."""
+    """Static findings (compile, ruff), then the model's, anchored and deduplicated.
+
+    The model's reply must be valid JSON whose finding messages are no loop; a
+    failing one is fed back once, then escalated. Where no model's reply passes,
+    the static findings stand alone and ``tools["model"]`` says why.
+    """
     result = ReviewResult(path=display)
     static: list[Finding] = []
     if language_of(path.suffix) == "python":
@@ -109,12 +120,19 @@ async def review_file(
     model_findings: list[Finding] = []
     if use_model:
         prompt = review_prompt(display, source, static, diff)
-        try:
-            reply = await ctx.generate_json(ModelReview, prompt, system=REVIEW_SYSTEM, max_tokens=2500)
-        except MalformedResponseError as exc:  # keep the static findings; say what happened
-            result.tools["model"] = f"no valid reply ({str(exc)[:300]})"
+        checked = await ctx.generate_checked(
+            prompt,
+            schema=ModelReview,
+            checks=[on_parts(lambda r: [f.message for f in r.findings], degenerate(), name="findings")],
+            fallback=None,
+            system=REVIEW_SYSTEM,
+            max_tokens=2500,
+        )
+        if checked.fell_back:  # keep the static findings; say what happened
+            tries = " → ".join(a.describe() for a in checked.attempts)
+            result.tools["model"] = f"no valid reply ({tries[:300]})"
         else:
-            model_findings, result.dropped = anchor(reply.findings, display, source)
+            model_findings, result.dropped = anchor(checked.value.findings, display, source)
             result.tools["model"] = "ran"
     findings = deduplicate(static + model_findings)
     if scope is not None:
