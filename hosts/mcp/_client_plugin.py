@@ -40,6 +40,8 @@ __all__ = [
     "mcp_plugin",
 ]
 
+_PROGRESS_INTERVAL_S = 0.05  # a server flooding progress costs one report per 50 ms, the latest
+
 _UNSET: Any = type("_Unset", (), {"__repr__": lambda self: "<unset>"})()
 _SKILL_NAME = re.compile(r"[^a-z0-9_]+")
 
@@ -95,22 +97,35 @@ class McpClientPlugin:
         ctx.raise_sensitivity(level)  # whatever it returns is data of that level
         loop = asyncio.get_running_loop()
         latest: list[tuple[float, float | None, str | None]] = []
+        last_report = [-_PROGRESS_INTERVAL_S]
 
         def flush() -> None:
             if latest:
                 done, total, message = latest.pop()
                 latest.clear()
+                last_report[0] = loop.time()
                 ctx.progress(int(done), int(total or 0), message or "")
+
+        pending: list[asyncio.TimerHandle] = []
+
+        def schedule() -> None:
+            delay = max(0.0, last_report[0] + _PROGRESS_INTERVAL_S - loop.time())
+            pending[:] = [loop.call_later(delay, flush)]
 
         async def relay(progress: float, total: float | None, message: str | None) -> None:
             first = not latest
-            latest[:] = [(progress, total, message)]  # coalesced: a flood costs one report per loop turn
+            latest[:] = [(progress, total, message)]  # coalesced: at most one report per interval
             if first:
-                loop.call_soon_threadsafe(flush)
+                loop.call_soon_threadsafe(schedule)
 
-        result = await on_mcp_loop(
-            self.connection.call_tool(tool.name, arguments, retry_on_crash=read_only, progress=relay)
-        )
+        try:
+            result = await on_mcp_loop(
+                self.connection.call_tool(tool.name, arguments, retry_on_crash=read_only, progress=relay)
+            )
+        finally:
+            for handle in pending:
+                handle.cancel()
+        flush()  # the last report is never lost to the interval (a late schedule() then finds nothing)
         return _value(self.config.name, tool.name, result)
 
 
