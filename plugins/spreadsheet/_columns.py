@@ -18,6 +18,7 @@ from openpyxl.utils.cell import get_column_letter
 from pydantic import BaseModel, Field
 
 from dualtrack import SkillContext, data_block
+from dualtrack.checks import Check, degenerate, on_parts
 
 from ._cells import write_formula, write_value
 from ._evaluator import check_syntax
@@ -68,6 +69,14 @@ class RowValues(BaseModel):
     """A batch of answers."""
 
     values: list[RowValue]
+
+
+def row_checks() -> list[Check]:
+    """No row value is a loop (answers for rows not asked are ignored, never written)."""
+    values = on_parts(
+        lambda r: [str(v.value) for v in r.values if v.value is not None], degenerate(), name="values"
+    )
+    return [values]
 
 
 def column_target(target: str) -> tuple[str | None, int] | None:
@@ -175,6 +184,10 @@ async def fill_by_model(
 ) -> tuple[int, int, int, list[Any], list[str]]:
     """Fill ``col`` row by row with the model's answers, in batches.
 
+    Each batch's reply must be valid JSON, no value a loop; a failing reply is
+    fed back once, then escalated. Where no model's reply for a batch passes,
+    its cells stay empty and a warning says so.
+
     Returns:
         ``(rows filled, rows the model left out, model calls, sample values, warnings)``.
     """
@@ -199,9 +212,19 @@ async def fill_by_model(
             'Reply as JSON {"values": [{"row": <row number>, "value": <answer>}]} with exactly one entry '
             "per row given, answers short (a word, a number or a short phrase)."
         )
-        reply = await ctx.generate_json(RowValues, prompt, max_tokens=min(4000, 60 + 40 * len(batch)))
-        calls += 1
         wanted = {n for n, _ in batch}
+        checked = await ctx.generate_checked(
+            prompt,
+            schema=RowValues,
+            checks=row_checks(),
+            fallback=RowValues(values=[]),
+            max_tokens=min(4000, 60 + 40 * len(batch)),
+        )
+        reply: RowValues = checked.value
+        calls += len(checked.attempts)
+        if checked.fell_back:
+            tries = " → ".join(a.describe() for a in checked.attempts)
+            warnings.append(f"rows {batch[0][0]}-{batch[-1][0]}: no reply passed the checks ({tries})")
         got = {v.row: v.value for v in reply.values if v.row in wanted}
         for n, _ in batch:
             if n in got:

@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter
 
 from dualtrack import SkillContext, UserError
+from dualtrack.checks import degenerate, on_parts
 
 from ._cells import write_formula, write_value
 from ._checks import infer_check
@@ -162,7 +163,15 @@ async def add_column(
     in_place: bool,
     max_cells: int,
 ) -> AddColumnResult:
-    """Body of ``spreadsheet.add_column``."""
+    """Body of ``spreadsheet.add_column``.
+
+    In ``auto`` mode the plan must be valid JSON whose header and explanation
+    are no loop (a failing one is fed back once, then escalated; with none
+    passing, :class:`~dualtrack.CheckFailedError` is raised and nothing is
+    written). A formula column's formula must then compute for every row (see
+    :func:`formula_column`); model-filled rows are checked per batch (see
+    :func:`fill_by_model`).
+    """
     if batch_size < 1 or max_rows < 1:
         raise UserError("batch_size and max_rows must be at least 1")
     session, dest = await open_session(ctx, path, max_cells, output, in_place)
@@ -170,14 +179,18 @@ async def add_column(
     col = session.free_column(table, gap=0)
     plan: ColumnPlan | None = None
     if mode == "auto":
-        plan = await ctx.generate_json(
-            ColumnPlan,
+        checked = await ctx.generate_checked(
             f"{table.describe()}\n\nA new column is to be added to this table: {instruction}\n"
             "Decide whether a spreadsheet formula can compute it from each row's cells ('formula', then "
             f"give the formula for row {table.first_row} with relative references) or whether each row "
             f"needs reading text, e.g. to classify, extract or summarize ('model').\n{FORMULA_RULES}",
+            schema=ColumnPlan,
+            checks=[
+                on_parts(lambda p: [t for t in (p.header, p.explanation) if t], degenerate(), name="plan")
+            ],
             max_tokens=400,
         )
+        plan = checked.value
         mode = plan.kind
     name = (header or (plan.header if plan else "") or instruction).strip()[:60] or "New column"
     result = AddColumnResult(

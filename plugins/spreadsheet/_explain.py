@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from dualtrack import SkillContext, UserError, data_block
+from dualtrack.checks import degenerate
 
 from ._fastcalc import compute_with
 from ._layout import filled
@@ -98,8 +99,12 @@ async def explain(ctx: SkillContext, session: Session, cell: str, sheet: str | N
     Returns:
         The explanation with precedents.
 
+    The explanation must be no loop and no echo of the prompt; a failing one is
+    fed back once, then escalated. There is no fallback for an explanation.
+
     Raises:
         UserError: When the cell holds no formula.
+        CheckFailedError: When no model's explanation passes the checks.
     """
     default = session.sheet_name(sheet) if sheet else session.wb.active.title
     target_sheet, coord = parse_cell(cell, default)
@@ -136,7 +141,7 @@ async def explain(ctx: SkillContext, session: Session, cell: str, sheet: str | N
         + data_block("\n".join(lines), "workbook")
         + "\n\nExplain this formula."
     )
-    reply = await ctx.generate(prompt, system=_SYSTEM, max_tokens=300)
+    reply = await ctx.generate_checked(prompt, checks=[degenerate()], system=_SYSTEM, max_tokens=300)
     return FormulaExplanation(
         sheet=target_sheet,
         cell=coord,

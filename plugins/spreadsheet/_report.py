@@ -7,17 +7,40 @@ destination decided before any model call), edits, and saves atomically.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from dualtrack import SkillContext, UserError
+from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, named, on_parts
 
 from ._charts import ChartSpec, build_chart
 from ._highlight import HighlightRule, apply_rule, parse_color
 from ._models import ChartResult, HighlightResult, SummaryResult
 from ._session import load_table, open_session
 from ._summary import SummaryPlan, verify_group_sheet, write_group_sheet
+from ._table import Table
 
-__all__ = ["chart", "highlight", "summarize"]
+__all__ = ["chart", "columns_exist", "highlight", "summarize"]
+
+
+def columns_exist(table: Table, pick: Callable[[Any], list[str | None]]) -> Check:
+    """A check that every column header a parsed plan names is a column of ``table``."""
+
+    @named("columns")
+    def check(text: str, context: CheckContext) -> CheckResult:
+        for name in pick(context.value):
+            if name:
+                try:
+                    table.column(name)
+                except UserError as exc:
+                    return CheckResult(name="columns", passed=False, reason=str(exc))
+        return CheckResult(name="columns", passed=True)
+
+    return check
+
+
+def _text(*fields: str | None) -> list[str]:
+    return [f for f in fields if f]
 
 
 async def highlight(
@@ -29,17 +52,28 @@ async def highlight(
     in_place: bool,
     max_cells: int,
 ) -> HighlightResult:
-    """Body of ``spreadsheet.highlight``."""
+    """Body of ``spreadsheet.highlight``.
+
+    The rule must be valid JSON naming a column of the table, its description no
+    loop; a failing one is fed back once, then escalated. There is no fallback
+    for a rule: where none passes, :class:`~dualtrack.CheckFailedError` is raised
+    and nothing is written.
+    """
     session, dest = await open_session(ctx, path, max_cells, output, in_place)
     table = await load_table(session, sheet)
-    rule = await ctx.generate_json(
-        HighlightRule,
+    checked = await ctx.generate_checked(
         f"{table.describe()}\n\nTurn this request into one conditional-formatting rule: {request}\n"
         "Use operator 'formula' only when no other operator fits; its formula tests the first data row "
         f"(row {table.first_row}) with $-anchored columns, e.g. =AND($D{table.first_row}<TODAY(),"
         f'$E{table.first_row}<>"Paid").',
+        schema=HighlightRule,
+        checks=[
+            columns_exist(table, lambda r: [r.column]),
+            on_parts(lambda r: _text(r.description), degenerate(), name="description"),
+        ],
         max_tokens=300,
     )
+    rule: HighlightRule = checked.value
     color = parse_color(rule.color)
     rng, shown, matches = await asyncio.to_thread(apply_rule, session.wb, table, rule, color, session.calc)
     warnings = await asyncio.to_thread(session.save, dest, in_place)
@@ -65,16 +99,27 @@ async def chart(
     in_place: bool,
     max_cells: int,
 ) -> ChartResult:
-    """Body of ``spreadsheet.chart``."""
+    """Body of ``spreadsheet.chart``.
+
+    The chart description must be valid JSON naming columns of the table, its
+    titles no loop; a failing one is fed back once, then escalated. There is no
+    fallback: where none passes, :class:`~dualtrack.CheckFailedError` is raised
+    and nothing is written.
+    """
     session, dest = await open_session(ctx, path, max_cells, output, in_place)
     table = await load_table(session, sheet)
     hint = f" It must be a {kind} chart." if kind else ""
-    spec = await ctx.generate_json(
-        ChartSpec,
+    checked = await ctx.generate_checked(
         f"{table.describe()}\n\nDescribe the chart for this request: {request}.{hint} Choose the category "
         "column and the numeric value columns by their headers; give a short title and axis titles.",
+        schema=ChartSpec,
+        checks=[
+            columns_exist(table, lambda s: [s.category, *s.values]),
+            on_parts(lambda s: _text(s.title, s.x_title, s.y_title), degenerate(), name="titles"),
+        ],
         max_tokens=300,
     )
+    spec: ChartSpec = checked.value
     if kind:
         spec = spec.model_copy(update={"kind": kind})
     data_sheet = session.new_sheet_name(f"Chart data {table.sheet}")
@@ -124,19 +169,27 @@ async def summarize(
     in_place: bool,
     max_cells: int,
 ) -> SummaryResult:
-    """Body of ``spreadsheet.summarize``."""
+    """Body of ``spreadsheet.summarize``.
+
+    A planned summary must be valid JSON naming columns of the table; a failing
+    plan is fed back once, then escalated. There is no fallback for a plan:
+    where none passes, :class:`~dualtrack.CheckFailedError` is raised and nothing
+    is written. The written summary is verified against the data either way.
+    """
     session, dest = await open_session(ctx, path, max_cells, output, in_place)
     table = await load_table(session, sheet)
     if group_by is None:
         if not request.strip():
             raise UserError("say what to summarise (request) or name the group_by column")
-        plan = await ctx.generate_json(
-            SummaryPlan,
+        checked = await ctx.generate_checked(
             f"{table.describe()}\n\nPlan a group-by summary for this request: {request}\n"
             "Name the column to group by, the numeric columns to aggregate and the aggregations "
             "(sum, count, average, min, max).",
+            schema=SummaryPlan,
+            checks=[columns_exist(table, lambda p: [p.group_by, *p.values])],
             max_tokens=300,
         )
+        plan: SummaryPlan = checked.value
         group_by, values = plan.group_by, values or plan.values
         functions = functions or list(plan.functions)
     group = table.column(group_by)

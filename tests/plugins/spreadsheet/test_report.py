@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dualtrack import UserError
+from dualtrack import CheckFailedError, UserError
 from tests.office import convert, requires_soffice
 
 from .conftest import formula_reply, lo_recalculated
@@ -62,9 +62,11 @@ async def test_highlight_cell_rule_quotes_model_values(inventory, orc_with):
 
 async def test_highlight_unknown_column_or_colour_is_a_user_error(sales, orc_with):
     path, _ = sales
-    orc, _ = orc_with(_rule(column="Ammount", operator="greater_than", value=5))
-    with pytest.raises(UserError, match="Did you mean 'Amount'"):
+    misspelt = _rule(column="Ammount", operator="greater_than", value=5)
+    orc, conn = orc_with(misspelt, misspelt)  # the check sends the unknown column back once
+    with pytest.raises(CheckFailedError, match="Did you mean 'Amount'"):
         await orc.invoke("spreadsheet.highlight", path=str(path), request="big amounts")
+    assert "has no column 'Ammount'" in conn.prompts[1]
     orc, _ = orc_with(_rule(column="Amount", operator="greater_than", value=5, color="ultraviolet"))
     with pytest.raises(UserError, match="unknown colour"):
         await orc.invoke("spreadsheet.highlight", path=str(path), request="big amounts")
