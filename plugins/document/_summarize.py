@@ -9,9 +9,10 @@ import docx
 from docx.document import Document
 
 from dualtrack import PromptProfile, SkillContext
-from dualtrack.checks import Check, CheckContext, CheckResult, degenerate, named
+from dualtrack.checks import Check, CheckContext, CheckResult, citations, degenerate, named
 
 from ._chunks import DEFAULT_CHUNK_TOKENS, Chunk, chunk_blocks, estimate, gather_bounded, truncate
+from ._cite import blocks_of
 from ._markdown import parse_markdown
 from ._models import SummaryResult
 from ._package import Loaded, load, resolve_output, save_document
@@ -92,12 +93,13 @@ async def run_summarize(
     progress = _Progress(ctx, len(chunks) + (1 if len(chunks) > 1 else 0))
 
     fell_back: list[str] = []
+    cited = citations(blocks_of(doc.view))  # a part's cited blocks exist and contain its points
 
     async def usable(label: str, prompt: str, source: str, fallback: str, data: str = "") -> str:
         """A cleaned model summary; another model if the first echoes or loops; else ``fallback``."""
         checked = await ctx.generate_checked(
             prompt,
-            checks=[summary_check(source), degenerate()],
+            checks=[summary_check(source), degenerate(), *([] if data else [cited])],
             source=data or source,
             feedback=False,
             fallback=fallback,

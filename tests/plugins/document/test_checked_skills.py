@@ -163,3 +163,15 @@ async def test_review_escalates_from_looping_comments_and_notes_a_part_none_pass
     orc, _, _ = two_models([loop, loop], [loop, loop])
     res = await orc.invoke("document.review", path=str(minutes), output=str(minutes.with_name("r.docx")))
     assert res.value.comments == [] and "no reply passed the checks" in res.value.notes[0]
+
+
+async def test_summarize_escalates_from_a_point_its_cited_block_does_not_support(minutes: Path) -> None:
+    wrong = "- Maria Lopez will hire five drivers [p2]"
+    good = "- Maria Lopez will hire five drivers by 30 June [p3]"
+    orc, small, big = two_models([wrong], [good])
+    res = await orc.invoke("document.summarize", path=str(minutes))
+    assert res.value.summary == good and res.value.cited == ["p3"] and res.value.fallback_parts == 0
+    assert "small: rejected by check citations (the claim is not supported by its cited p2" in res.explain()
+    assert "→ big: passed" in res.explain()
+    small.assert_complete()
+    big.assert_complete()

@@ -75,9 +75,9 @@ def test_translation_maps_the_renamed_property_relationships() -> None:
 
 async def test_read_skills_work_and_say_the_file_was_converted(strict_docx: Path, doc_orc) -> None:
     before = digest(strict_docx)
-    connector = ScriptedConnector(["The report covers revenue and risks [p2]."], repeat_last=True)
+    connector = ScriptedConnector(["Shipping costs fell by twelve percent [p4]."], repeat_last=True)
     res = await doc_orc(connector).invoke("document.summarize", path=str(strict_docx))
-    assert "revenue" in res.value.summary
+    assert "twelve percent" in res.value.summary and res.value.fallback_parts == 0
     assert any("Strict Open XML" in n and "strict.docx" in n for n in res.value.notes)
     prompt = connector.calls[0].messages[-1].content
     assert "Overview" in prompt  # the document's text reached the model
@@ -94,7 +94,9 @@ async def test_a_transitional_file_has_no_note(rich_docx: Path, doc_orc) -> None
 
 async def test_writes_produce_a_transitional_docx_next_to_the_input(strict_docx: Path, doc_orc) -> None:
     before = digest(strict_docx)
-    connector = ScriptedConnector(["An executive summary of the report [p2]."], repeat_last=True)
+    connector = ScriptedConnector(
+        ["An executive summary: costs fell by twelve percent [p4]."], repeat_last=True
+    )
     res = await doc_orc(connector).invoke("document.summarize", path=str(strict_docx), save=True)
     out = Path(res.value.output)
     assert out.parent == strict_docx.parent and out.name == "strict.summary.docx"
