@@ -236,7 +236,10 @@ def on_parts(
                     result = await result
                 if not result.passed:
                     where = f"part {n}: " if len(parts) > 1 else ""
-                    return dataclasses.replace(result, reason=f"{where}{result.reason}", value=None)
+                    failed: CheckResult = dataclasses.replace(
+                        result, reason=f"{where}{result.reason}", value=None
+                    )
+                    return failed
         return CheckResult(name=name, passed=True)
 
     check.__name__ = check.__qualname__ = name

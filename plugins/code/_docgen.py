@@ -137,11 +137,11 @@ async def write_docstrings(
             result.skipped += [f"{t.name} (no docstring passed the checks)" for t in batch]
             result.warnings.append(f"docstrings of {len(batch)} definition(s) left as they were ({tries})")
         else:
-            found, skipped = _literals(checked.value, batch, module.default_newline)
+            written, skipped = _literals(checked.value, batch, module.default_newline)
             result.skipped += skipped
-            literals.update(found)
+            literals.update(written)
             for t in batch:
-                if t.name in found:
+                if t.name in written:
                     (result.updated if t.current else result.added).append(t.name)
         ctx.progress(min(i + _BATCH, len(targets)), len(targets), "docstrings written")
     if not literals:
