@@ -194,24 +194,17 @@ class GraphClient:
             kw["headers"] = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             try:
                 response = await self.http.send(request, stream=stream, follow_redirects=False)
-            except httpx.TimeoutException as exc:
-                if retry_transport and tries < self.retry.max_retries:
-                    tries += 1
-                    await asyncio.sleep(self._backoff(tries))
-                    continue
-                raise FileSourceError(
-                    ref, f"{what} timed out; Graph did not answer in time, try again later",
-                    source=_SOURCE, reason="unavailable",
-                ) from exc  # fmt: skip
             except httpx.HTTPError as exc:
                 if retry_transport and tries < self.retry.max_retries:
                     tries += 1
                     await asyncio.sleep(self._backoff(tries))
                     continue
-                raise FileSourceError(
-                    ref, f"{what} failed: could not reach Graph ({type(exc).__name__})",
-                    source=_SOURCE, reason="unavailable",
-                ) from exc  # fmt: skip
+                problem = (
+                    "timed out; Graph did not answer in time, try again later"
+                    if isinstance(exc, httpx.TimeoutException)
+                    else f"failed: could not reach Graph ({type(exc).__name__})"
+                )
+                raise FileSourceError(ref, f"{what} {problem}", source=_SOURCE, reason="unavailable") from exc
             status = response.status_code
             if status in ok or 300 <= status < 400:
                 return response
