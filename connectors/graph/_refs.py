@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from dualtrack import FileReferenceError
 
-__all__ = ["DriveRef", "RefKind", "parse_ref", "quote_path", "share_id"]
+__all__ = ["DriveRef", "RefKind", "is_graph_url", "is_share_url", "parse_ref", "quote_path", "share_id"]
 
 _SOURCE = "m365"
 _SHARE_HOSTS = (
@@ -74,13 +74,12 @@ class DriveRef:
 
     def sibling(self, name: str, *, graph_url: str, drive_id: str, item_id: str) -> str:
         """The reference of a file called ``name`` next to this one (or of ``item_id``)."""
+        parent = self.path.rpartition("/")[0]
+        path = f"{parent}/{name}" if parent else name
         if self.kind is RefKind.ONEDRIVE:
-            parent = self.path.rpartition("/")[0]
-            return f"onedrive:/{parent + '/' if parent else ''}{name}"
+            return f"onedrive:/{path}"
         if self.kind is RefKind.SHAREPOINT:
-            parent = self.path.rpartition("/")[0]
-            site = self.site.replace(":/", "/", 1)
-            return f"sharepoint://{site}/{self.drive}/{parent + '/' if parent else ''}{name}"
+            return f"sharepoint://{self.site.replace(':/', '/', 1)}/{self.drive}/{path}"
         return f"{graph_url.rstrip('/')}/drives/{drive_id}/items/{item_id}"
 
 
@@ -148,7 +147,7 @@ def parse_ref(ref: str, *, graph_url: str, hosts: tuple[str, ...] = ()) -> Drive
 def _sharepoint(ref: str, rest: str) -> DriveRef:
     if not rest.startswith("//"):
         raise _bad(ref, "write sharepoint://contoso.sharepoint.com/sites/Site/Library/path/file.docx")
-    parts = [p for p in rest[2:].split("/")]
+    parts = rest[2:].split("/")
     if len(parts) >= 4 and parts[1].lower() in ("sites", "teams"):
         site = f"{parts[0]}:/{parts[1]}/{unquote(parts[2])}"
         drive, path = unquote(parts[3]), "/".join(parts[4:])
