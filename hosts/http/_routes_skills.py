@@ -19,21 +19,7 @@ class SkillRoutes(ServiceCore):
 
     async def list_skills(self, request: Request) -> Response:
         caller = await self.caller(request)
-        skills = [
-            {
-                "name": s.full_name,
-                "plugin": s.plugin,
-                "description": s.description,
-                "effects": s.effects,
-                "requires": sorted(s.requires),
-                "prefers": sorted(s.prefers),
-                "parameters": s.parameters_schema(),
-                "path_parameters": {k: v.value for k, v in self.path_params(s).items()},
-                "operation": f"/v1/skills/{s.full_name}",
-            }
-            for s in sorted(self.orc.registry.skills(), key=lambda s: s.full_name)
-            if caller.may_call(s.plugin)
-        ]
+        skills = [info for info in self.skill_infos() if caller.may_call(info["plugin"])]
         return JSONResponse(skills)
 
     async def invoke(self, request: Request) -> Response:

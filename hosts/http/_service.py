@@ -58,7 +58,7 @@ class ServiceCore:
         self.ready = False
         self._base = str(self.workspaces.base)
         self._folders = re.compile(re.escape(self._base) + r"/[0-9a-f]{24}/?")
-        self._path_params: dict[str, dict[str, PathRole]] = {}
+        self._skill_infos: tuple[int, list[dict[str, Any]]] = (-1, [])
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -72,12 +72,26 @@ class ServiceCore:
             return text
         return self._folders.sub("", text).replace(self._base, "<data>")
 
-    def path_params(self, skill: Skill) -> dict[str, PathRole]:
-        """The file parameters of ``skill`` (the core's rule, computed once per skill)."""
-        found = self._path_params.get(skill.full_name)
-        if found is None:
-            found = self._path_params[skill.full_name] = path_parameters(skill)
-        return found
+    def skill_infos(self) -> list[dict[str, Any]]:
+        """What ``GET /v1/skills`` lists (every skill), built once per set of registered plugins."""
+        plugins, infos = self._skill_infos
+        if plugins != len(self.orc.registry):  # plugins are only ever added
+            infos = [
+                {
+                    "name": s.full_name,
+                    "plugin": s.plugin,
+                    "description": s.description,
+                    "effects": s.effects,
+                    "requires": sorted(s.requires),
+                    "prefers": sorted(s.prefers),
+                    "parameters": s.parameters_schema(),
+                    "path_parameters": {k: v.value for k, v in path_parameters(s).items()},
+                    "operation": f"/v1/skills/{s.full_name}",
+                }
+                for s in self.orc.registry.skills()
+            ]
+            self._skill_infos = (len(self.orc.registry), infos)
+        return infos
 
     async def caller(self, request: Request) -> Caller:
         """Authenticate, count the request against the caller's rate, remember its name for the log."""
@@ -165,7 +179,7 @@ class ServiceCore:
         """
         out = dict(args)
         sources = self.orc.file_sources
-        for name, role in self.path_params(skill).items():
+        for name, role in path_parameters(skill).items():
             raw = args.get(name)
             if raw is None:
                 continue
