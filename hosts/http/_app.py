@@ -49,11 +49,21 @@ STATIC_DIR = Path(__file__).parent / "static"
 class HttpService(SkillRoutes, ModelRoutes, AskRoutes, FileRoutes):
     """The service: the state of :class:`~._service.ServiceCore` (same arguments), every route by area."""
 
+    _api: tuple[int, bytes, str] | None = None
+
+    def _api_pages(self) -> tuple[bytes, str]:
+        """The bodies of ``/openapi.json`` and ``/docs``, built once per set of registered plugins."""
+        plugins = len(self.orc.registry)  # plugins are only ever added
+        if self._api is None or self._api[0] != plugins:
+            doc = openapi_document(self.orc, auth=self.settings.auth_configured)
+            self._api = (plugins, JSONResponse(doc).body, docs_html(doc))
+        return self._api[1], self._api[2]
+
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document(self.orc, auth=self.settings.auth_configured))
+        return Response(self._api_pages()[0], media_type="application/json")
 
     async def docs(self, request: Request) -> Response:
-        return HTMLResponse(docs_html(openapi_document(self.orc, auth=self.settings.auth_configured)))
+        return HTMLResponse(self._api_pages()[1])
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "alive"})
