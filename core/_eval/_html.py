@@ -121,7 +121,7 @@ def _skill_section(skill: str, stats: Sequence[ArmStats]) -> str:
                 f"{skill}: cost per 1,000 calls by routing", bars, fmt=money, css_class="chart bars routing"
             )
         )
-    series = [(s.arm, s.latencies) for s in [*models, *strategies] if s.latencies]
+    series = [(s.arm, s.latencies, s.latency) for s in [*models, *strategies] if s.latencies]
     if series:
         charts.append(strip_chart(f"{skill}: latency per call (dots; black p50, red p90)", series))
     table = "<table>" + _HEAD + "".join(_arm_row(s) for s in stats) + "</table>"

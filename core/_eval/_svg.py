@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from ._stats import Percentiles
+
 __all__ = ["Bar", "bar_chart", "strip_chart"]
 
 _PALETTE = ("#2f6fb3", "#d9822b", "#3a9d5d", "#b34a6b", "#7a5cc2", "#6b7a8f", "#c2a83e", "#3aa6a6")
@@ -118,20 +120,20 @@ def bar_chart(
     return "".join(out)
 
 
-def strip_chart(title: str, series: Sequence[tuple[str, Sequence[float]]], *, unit: str = "s") -> str:
+def strip_chart(
+    title: str, series: Sequence[tuple[str, Sequence[float], Percentiles]], *, unit: str = "s"
+) -> str:
     """Latency distributions: every sample as a dot, with the p50 and p90 marked, per series.
 
     Args:
         title: The chart's title.
-        series: ``(label, samples)`` per row, top to bottom.
+        series: ``(label, samples, their percentiles)`` per row, top to bottom.
         unit: The samples' unit, for ticks.
     """
-    from ._stats import percentile
-
     top = 30
     rows = max(1, len(series))
     height = top + _ROW_H * rows + 28
-    peak = max([max(s) for _, s in series if s] + [0.0])
+    peak = max([max(s) for _, s, _ in series if s] + [0.0])
     axis_max = _nice_max(peak * 1.05)
     plot_w = _W - _LABEL_W - 30
 
@@ -151,7 +153,7 @@ def strip_chart(title: str, series: Sequence[tuple[str, Sequence[float]]], *, un
         out.append(
             f'<text x="{x(v):.1f}" y="{axis_y + 16}" class="tick" text-anchor="middle">{v:.3g} {unit}</text>'
         )
-    for i, (label, samples) in enumerate(series):
+    for i, (label, samples, marks) in enumerate(series):
         y = top + i * _ROW_H + _ROW_H / 2
         colour = _PALETTE[i % len(_PALETTE)]
         out.append(
@@ -164,11 +166,11 @@ def strip_chart(title: str, series: Sequence[tuple[str, Sequence[float]]], *, un
                 f"<title>{escape(label)}: {v:.3f} {unit}</title></circle>"
             )
         if samples:
-            for q, cls in ((50, "p50"), (90, "p90")):
-                px = x(percentile(samples, q))
+            for cls, value in (("p50", marks.p50), ("p90", marks.p90)):
+                px = x(value)
                 out.append(
                     f'<line x1="{px:.1f}" y1="{y - 9:.1f}" x2="{px:.1f}" y2="{y + 9:.1f}" class="{cls}">'
-                    f"<title>{escape(label)} p{q}: {percentile(samples, q):.3f} {unit}</title></line>"
+                    f"<title>{escape(label)} {cls}: {value:.3f} {unit}</title></line>"
                 )
     out.append("</svg>")
     return "".join(out)
