@@ -13,6 +13,7 @@ file's does.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -32,17 +33,19 @@ from ._workspace import Workspace, office_types, safe_filename
 __all__ = ["store_upload"]
 
 
-def _copy(src: BinaryIO, dest: Path, limit: int) -> int:
-    """Copy at most ``limit`` bytes into a new file; returns the size, or ``-1`` when it is larger."""
+def _copy(src: BinaryIO, dest: Path, limit: int) -> str | None:
+    """Copy at most ``limit`` bytes into a new file; returns its SHA-256, or ``None`` when it is larger."""
     size = 0
+    digest = hashlib.sha256()
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as out:
         while block := src.read(1 << 20):
             size += len(block)
             if size > limit:
-                return -1
+                return None
+            digest.update(block)
             out.write(block)
-    return size
+    return digest.hexdigest()
 
 
 async def store_upload(
@@ -82,8 +85,8 @@ async def store_upload(
         _, folder = ws.new_upload_dir()
         dest = folder / name
         try:
-            size = await asyncio.to_thread(_copy, upload.file, dest, settings.max_upload_bytes)
-            if size < 0:
+            sha256 = await asyncio.to_thread(_copy, upload.file, dest, settings.max_upload_bytes)
+            if sha256 is None:
                 raise Problem(
                     "payload-too-large",
                     f"files may be at most {settings.max_upload_mb:g} MB",
@@ -97,7 +100,7 @@ async def store_upload(
             raise
     finally:
         await form.close()
-    stored = ws.describe(dest).to_dict()
+    stored = ws.describe(dest, sha256=sha256).to_dict()  # hashed while it was copied
     stored["sensitivity"] = label.value if label is not None else None
     stored["filename"] = name
     return stored

@@ -108,19 +108,21 @@ class Workspace:
                 continue
             return upload_id, folder
 
-    def describe(self, path: Path) -> StoredFile:
-        """The :class:`StoredFile` of a file in the workspace."""
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+    def describe(self, path: Path, *, sha256: str | None = None) -> StoredFile:
+        """The :class:`StoredFile` of a file in the workspace (hashed unless ``sha256`` is given)."""
+        if sha256 is None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            sha256 = digest.hexdigest()
         st = path.stat()
         rel = path.relative_to(self.root)
         return StoredFile(
             name=rel.as_posix(),
             upload_id=rel.parts[0],
             size=st.st_size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             expires_at=st.st_mtime + self.ttl_s,
         )
 
