@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .._app._orchestrator import Orchestrator
-from .._app._paths import PathRole, path_parameters
+from .._app._paths import PathRole
 from .._errors import DualtrackError, NoRouteError, UserError
 from .._model._cards import ModelCard, Track
 from .._routing._router import Policy
@@ -210,7 +210,7 @@ class Runner:
     ) -> Observation:
         obs = Observation(row=row.id, skill=row.skill, arm=arm, kind=kind)
         try:
-            args = _isolate(orc, row, folder)
+            args = _isolate(row, folder)
         except OSError as exc:
             obs.status, obs.error = RowStatus.FAILED, f"could not copy the row's files: {exc}"
             return obs
@@ -272,22 +272,18 @@ def _first_line(exc: BaseException) -> str:
     return " ".join(str(exc).split("\n", 1)[0].split())[:300]
 
 
-def _isolate(orc: Orchestrator, row: WorkloadRow, folder: Path) -> dict[str, object]:
+def _isolate(row: WorkloadRow, folder: Path) -> dict[str, object]:
     """The row's arguments with each input copied into ``folder`` and each output pointed there."""
     folder.mkdir(parents=True, exist_ok=True)
     args: dict[str, object] = dict(row.args)
-    for name, role in path_parameters(orc.skill(row.skill)).items():
-        raw = args.get(name)
-        if not isinstance(raw, str) or not raw:
-            continue
-        src = Path(raw)
+    for name, role in row.paths.items():
+        src = Path(str(args[name]))
         dest = folder / name / src.name  # one folder per argument: `path` and `other` may share a name
         dest.parent.mkdir(exist_ok=True)
         if role is PathRole.INPUT:
             if src.is_dir():
-                if not dest.exists():
-                    shutil.copytree(src, dest, symlinks=True)
-            elif not dest.exists():
+                shutil.copytree(src, dest, symlinks=True)
+            else:
                 shutil.copy2(src, dest)
         args[name] = str(dest)
     return args

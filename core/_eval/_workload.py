@@ -50,7 +50,7 @@ class WorkloadRow:
             once :meth:`Workload.check` has run).
         sensitivity: The level of the call (``None``: the workload's default).
         models: Only these models run it (``None``: every model of the run).
-        inputs: Argument name → input file or folder it names (filled by the check).
+        paths: File argument name → whether the skill reads or writes it (filled by the check).
     """
 
     id: str
@@ -58,7 +58,7 @@ class WorkloadRow:
     args: dict[str, Any] = field(default_factory=dict)
     sensitivity: str | None = None
     models: tuple[str, ...] | None = None
-    inputs: dict[str, Path] = field(default_factory=dict)
+    paths: dict[str, PathRole] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +123,7 @@ class Workload:
                 problems.append(RowProblem(row=row.id, skill=row.skill, reason=_one_line(exc)))
                 continue
             args = dict(row.args)
-            inputs: dict[str, Path] = {}
+            paths: dict[str, PathRole] = {}
             missing = []
             for name, role in path_parameters(skill).items():
                 raw = args.get(name)
@@ -131,10 +131,9 @@ class Workload:
                     continue
                 path = Path(raw).expanduser()
                 path = path if path.is_absolute() else self.base / path
-                if role is PathRole.INPUT:
-                    if not path.exists():
-                        missing.append(f"{name}={raw!r} ({path.name} not found)")
-                    inputs[name] = path
+                if role is PathRole.INPUT and not path.exists():
+                    missing.append(f"{name}={raw!r} ({path.name} not found)")
+                paths[name] = role
                 args[name] = str(path)
             if missing:
                 reason = f"missing file(s): {', '.join(missing)}; fix the path in the workload"
@@ -153,7 +152,7 @@ class Workload:
                     args=args,
                     sensitivity=row.sensitivity or self.sensitivity,
                     models=row.models,
-                    inputs=inputs,
+                    paths=paths,
                 )
             )
         return ready, problems
