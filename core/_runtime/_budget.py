@@ -26,17 +26,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ._state import BudgetUnit, Shortfall
 
 if TYPE_CHECKING:
     from .._model._cards import ModelCard
     from .._model._messages import Completion
     from .._routing._router import Requirements
 
-__all__ = ["Budget", "BudgetTracker", "Budgets"]
+__all__ = ["Budget", "BudgetTracker", "Budgets", "refusal_text"]
 
 GLOBAL = "global"
 
@@ -90,6 +92,34 @@ class Budgets(Budget):
 
 def _today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def _shortfall(
+    scopes: Sequence[tuple[str, Budget]], used: Mapping[str, Sequence[float]], usd: float, tokens: int
+) -> Shortfall | None:
+    """The first scope a call would take past its limit, or ``None`` if it fits.
+
+    Args:
+        scopes: The limited scopes, as :meth:`Budgets.scopes` lists them.
+        used: Spent plus reserved ``(usd, tokens)`` today, by scope (absent: nothing).
+        usd: The call's estimated cost (a zero cost is never refused by a USD limit).
+        tokens: The call's estimated tokens.
+    """
+    for key, limit in scopes:
+        u, t = used.get(key, (0.0, 0.0))
+        if limit.usd_per_day is not None and usd > 0 and u + usd > limit.usd_per_day:
+            return Shortfall(key=key, unit=BudgetUnit.USD, used=u, limit=limit.usd_per_day)
+        if limit.tokens_per_day is not None and t + tokens > limit.tokens_per_day:
+            return Shortfall(key=key, unit=BudgetUnit.TOKENS, used=t, limit=limit.tokens_per_day)
+    return None
+
+
+def refusal_text(short: Shortfall, usd: float, tokens: int) -> str:
+    """The reason a call is refused, as route explanations and errors show it."""
+    if short.unit is BudgetUnit.USD:
+        return f"budget: {short.key} ${short.used:.2f} of ${short.limit:.2f} today (this call ~${usd:.4f})"
+    used, limit = int(short.used), int(short.limit)
+    return f"budget: {short.key} {used:,} of {limit:,} tokens today (this call ~{tokens:,})"
 
 
 class BudgetTracker:
@@ -156,43 +186,36 @@ class BudgetTracker:
 
     def refusal(self, card: ModelCard, req: Requirements) -> str | None:
         """Why a call of ``req`` to ``card`` would break a budget, or ``None`` if it fits."""
-        scopes = self.budgets.scopes(req.skill)
-        if not scopes:
-            return None
-        usd = card.blended_cost(req.input_tokens, req.output_tokens)
-        tokens = req.input_tokens + req.output_tokens
+        return self.unavailable([card], req).get(card.name)
+
+    def _used(self, scopes: Sequence[tuple[str, Budget]]) -> Mapping[str, Sequence[float]]:
+        """Spent plus reserved ``(usd, tokens)`` of each scope today."""
         with self._lock:
             self._roll()
-            return self._refusal(scopes, usd, tokens)
+            return self._totals(scopes)
 
-    def _refusal(self, scopes: list[tuple[str, Budget]], usd: float, tokens: int) -> str | None:
-        for key, limit in scopes:
-            spent = self._spent.get(key, (0.0, 0.0))
-            held = self._reserved.get(key, (0.0, 0.0))
-            if limit.usd_per_day is not None and usd > 0:
-                used = spent[0] + held[0]
-                if used + usd > limit.usd_per_day:
-                    return (
-                        f"budget: {key} ${used:.2f} of ${limit.usd_per_day:.2f} today (this call ~${usd:.4f})"
-                    )
-            if limit.tokens_per_day is not None:
-                used_t = spent[1] + held[1]
-                if used_t + tokens > limit.tokens_per_day:
-                    return (
-                        f"budget: {key} {int(used_t):,} of {limit.tokens_per_day:,} tokens today "
-                        f"(this call ~{tokens:,})"
-                    )
-        return None
+    def _totals(self, scopes: Sequence[tuple[str, Budget]]) -> dict[str, tuple[float, float]]:
+        """:meth:`_used` with the lock held and the day rolled."""
+        spent, held = self._spent, self._reserved
+        out: dict[str, tuple[float, float]] = {}
+        for key, _ in scopes:
+            s, h = spent.get(key, (0.0, 0.0)), held.get(key, (0.0, 0.0))
+            out[key] = (s[0] + h[0], s[1] + h[1])
+        return out
 
     def unavailable(self, cards: Iterable[ModelCard], req: Requirements) -> dict[str, str]:
         """Model name → budget reason for every card the call would not fit (for the router)."""
-        if not self.budgets.scopes(req.skill):
+        scopes = self.budgets.scopes(req.skill)
+        if not scopes:
             return {}
+        used = self._used(scopes)
+        tokens = req.input_tokens + req.output_tokens
         out: dict[str, str] = {}
         for card in cards:
-            reason = self.refusal(card, req)
-            if reason:
-                out[card.name] = reason
+            usd = card.blended_cost(req.input_tokens, req.output_tokens)
+            short = _shortfall(scopes, used, usd, tokens)
+            if short is not None:
+                out[card.name] = refusal_text(short, usd, tokens)
         return out
 
     def gate(self, req: Requirements) -> BudgetGate:
@@ -210,9 +233,9 @@ class BudgetTracker:
         scopes = self.budgets.scopes(req.skill)
         with self._lock:
             self._roll()
-            reason = self._refusal(scopes, usd, tokens) if scopes else None
-            if reason:
-                return reason
+            short = _shortfall(scopes, self._totals(scopes), usd, tokens) if scopes else None
+            if short is not None:
+                return refusal_text(short, usd, tokens)
             for key in self._keys(req.skill):
                 held = self._reserved[key]
                 held[0] += usd

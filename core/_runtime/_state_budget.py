@@ -13,11 +13,11 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ._budget import GLOBAL, Budgets, BudgetTracker, _today
-from ._state import BudgetUnit, ScopeLimit, SharedState, Shortfall
+from ._budget import GLOBAL, Budget, Budgets, BudgetTracker, _today, refusal_text
+from ._state import ScopeLimit, SharedState
 
 if TYPE_CHECKING:
     from .._model._cards import ModelCard
@@ -51,16 +51,6 @@ class SharedBudgetTracker(BudgetTracker):
         self._ids = itertools.count()
         self._prefix = f"{uuid.uuid4().hex[:12]}-{os.getpid()}-"
 
-    @staticmethod
-    def reason(short: Shortfall, usd: float, tokens: int) -> str:
-        """The refusal text, worded as the in-process tracker words it."""
-        if short.unit is BudgetUnit.USD:
-            return (
-                f"budget: {short.key} ${short.used:.2f} of ${short.limit:.2f} today (this call ~${usd:.4f})"
-            )
-        used, limit = int(short.used), int(short.limit)
-        return f"budget: {short.key} {used:,} of {limit:,} tokens today (this call ~{tokens:,})"
-
     # -- accounting ---------------------------------------------------------------
 
     def record(self, skill: str | None, usd: float, tokens: int) -> None:
@@ -73,31 +63,9 @@ class SharedBudgetTracker(BudgetTracker):
 
     # -- decisions ----------------------------------------------------------------
 
-    def refusal(self, card: ModelCard, req: Requirements) -> str | None:
-        """Why a call of ``req`` to ``card`` would break a budget, or ``None`` if it fits."""
-        return self.unavailable([card], req).get(card.name)
-
-    def unavailable(self, cards: Iterable[ModelCard], req: Requirements) -> dict[str, str]:
-        """Model name → budget reason for every card the call would not fit (one read of the state)."""
-        scopes = self.budgets.scopes(req.skill)
-        if not scopes:
-            return {}
-        used = self.state.used(self._today(), [k for k, _ in scopes])
-        tokens = req.input_tokens + req.output_tokens
-        out: dict[str, str] = {}
-        for card in cards:
-            usd = card.blended_cost(req.input_tokens, req.output_tokens)
-            for key, limit in scopes:
-                u, t = used.get(key, (0.0, 0.0))
-                short: Shortfall | None = None
-                if limit.usd_per_day is not None and usd > 0 and u + usd > limit.usd_per_day:
-                    short = Shortfall(key=key, unit=BudgetUnit.USD, used=u, limit=limit.usd_per_day)
-                elif limit.tokens_per_day is not None and t + tokens > limit.tokens_per_day:
-                    short = Shortfall(key=key, unit=BudgetUnit.TOKENS, used=t, limit=limit.tokens_per_day)
-                if short is not None:
-                    out[card.name] = self.reason(short, usd, tokens)
-                    break
-        return out
+    def _used(self, scopes: Sequence[tuple[str, Budget]]) -> Mapping[str, Sequence[float]]:
+        """Spent plus reserved ``(usd, tokens)`` of each scope today, over every worker (one read)."""
+        return self.state.used(self._today(), [k for k, _ in scopes])
 
     def gate(self, req: Requirements) -> SharedBudgetGate:  # type: ignore[override]
         """The executor gate for one model call: reserve in the shared state before each attempt."""
@@ -116,7 +84,7 @@ class SharedBudgetTracker(BudgetTracker):
             self._today(), list(self._keys(req.skill)), limits, usd, tokens, hold=hold, ttl_s=self.hold_ttl_s
         )
         if short is not None:
-            return self.reason(short, usd, tokens)
+            return refusal_text(short, usd, tokens)
         return hold, usd, tokens
 
     def give_back(
