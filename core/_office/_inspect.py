@@ -12,20 +12,21 @@ renamed ``sharedStrings.XML`` or a part without an extension is checked too.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from xml.etree import ElementTree
 
 from .._errors import InputFileError
-from ._partnames import PartIndex, part_key
+from ._partnames import OLE_MAGIC, PartIndex, part_key
 from ._xmlsafe import declares_dtd, looks_like_xml
 
 __all__ = ["PackageInfo", "inspect_package"]
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CONTENT_TYPES = "[Content_Types].xml"
 _MB = 1 << 20
 
@@ -87,52 +88,59 @@ def inspect_package(
         InputFileError: With a clear reason; the file is never modified.
     """
     p = Path(path)
+    limits = _Limits(
+        uncompressed=max_uncompressed,
+        ratio=max_ratio,
+        parts=max_parts,
+        total_ratio=max_total_ratio,
+        floor=min_budget,
+    )
     try:
-        with open(p, "rb") as fh:
-            head = fh.read(8)
-        on_disk = p.stat().st_size
+        fh = open(p, "rb")  # opened once: the magic bytes, the size, the zip check and the parts
     except OSError as exc:
         raise InputFileError(str(p), f"cannot be read ({exc.strerror})") from exc
-    if head == _OLE_MAGIC:
-        raise InputFileError(
-            str(p), "is password-protected (encrypted) or a legacy binary file; save an unprotected copy"
-        )
-    if not zipfile.is_zipfile(p):
-        raise InputFileError(str(p), "is not an Office Open XML file (not a zip package) or is truncated")
+    with fh:
+        return _inspect(fh, str(p), set(main_types), limits)
+
+
+def _inspect(fh: IO[bytes], where: str, accepted: set[str], limits: _Limits) -> PackageInfo:
     try:
-        with zipfile.ZipFile(p) as zf:
+        head = fh.read(8)
+        on_disk = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise InputFileError(where, f"cannot be read ({exc.strerror})") from exc
+    if head == OLE_MAGIC:
+        raise InputFileError(
+            where, "is password-protected (encrypted) or a legacy binary file; save an unprotected copy"
+        )
+    if not zipfile.is_zipfile(fh):
+        raise InputFileError(where, "is not an Office Open XML file (not a zip package) or is truncated")
+    try:
+        with zipfile.ZipFile(fh) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
-            limits = _Limits(
-                uncompressed=max_uncompressed,
-                ratio=max_ratio,
-                parts=max_parts,
-                total_ratio=max_total_ratio,
-                floor=min_budget,
-            )
-            total = limits.check(str(p), infos, on_disk)
+            total = limits.check(where, infos, on_disk)
             index = PartIndex(zf)
             clashes = index.duplicates()
             if clashes:
                 raise InputFileError(
-                    str(p), f"holds part {clashes[0]} more than once (names differ only in case or encoding)"
+                    where, f"holds part {clashes[0]} more than once (names differ only in case or encoding)"
                 )
             if _CONTENT_TYPES not in zf.namelist():
-                raise InputFileError(str(p), "has no [Content_Types].xml; it is not an Office document")
-            defaults, overrides = _content_types(zf, zf.getinfo(_CONTENT_TYPES), str(p))
+                raise InputFileError(where, "has no [Content_Types].xml; it is not an Office document")
+            defaults, overrides = _content_types(zf, zf.getinfo(_CONTENT_TYPES), where)
             by_key = {part_key(name): ct for name, ct in overrides.items()}
-            xml_parts = [i.filename for i in infos if _is_xml(zf, i, defaults, by_key, str(p))]
+            xml_parts = [i.filename for i in infos if _is_xml(zf, i, defaults, by_key, where)]
             content_types = {
                 (found[0].filename if (found := index.find(name)) else name): ct
                 for name, ct in overrides.items()
             }
     except zipfile.BadZipFile as exc:
-        raise InputFileError(str(p), f"is a damaged zip package ({exc})") from exc
-    accepted = set(main_types)
+        raise InputFileError(where, f"is a damaged zip package ({exc})") from exc
     main = next((ct for ct in content_types.values() if ct in accepted), None)
     if main is None:
         found_types = sorted({ct for ct in content_types.values() if ct.endswith(".main+xml")}) or ["none"]
         raise InputFileError(
-            str(p),
+            where,
             f"has main content type {', '.join(found_types)}; expected {' or '.join(sorted(accepted))}",
         )
     return PackageInfo(main, [i.filename for i in infos], content_types, total, xml_parts)

@@ -29,18 +29,17 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .._model._sensitivity import Sensitivity
-from ._partnames import PartIndex, rels_part_for, resolve_target
+from ._partnames import OLE_MAGIC, PartIndex, rels_part_for, resolve_target
 from ._xmlsafe import declares_dtd
 
 __all__ = ["DEFAULT_LABEL_NAMES", "LabelPolicy", "read_sensitivity_label"]
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CUSTOM_KIND = "customproperties"  # .../relationships/custom-properties (strict: customProperties)
 _LABELINFO_KIND = "classificationlabels"  # http://schemas.microsoft.com/office/2020/02/relationships/...
 _CUSTOM_DEFAULT = "docProps/custom.xml"
@@ -154,16 +153,24 @@ def read_sensitivity_label(path: str | Path, policy: LabelPolicy | None = None) 
     if p.suffix.lower() not in _OFFICE:
         return None
     try:
-        with open(p, "rb") as fh:
-            head = fh.read(8)
+        fh = open(p, "rb")  # opened once: the magic bytes, the zip check and the parts
     except OSError:
         return None
-    if head == _OLE_MAGIC:  # an encrypted (rights-protected) package: we cannot see its label
-        return policy.default
-    if not zipfile.is_zipfile(p):
-        return None
+    with fh:
+        try:
+            head = fh.read(8)
+        except OSError:
+            return None
+        if head == OLE_MAGIC:  # an encrypted (rights-protected) package: we cannot see its label
+            return policy.default
+        if not zipfile.is_zipfile(fh):
+            return None
+        return _labels_of(fh, policy)
+
+
+def _labels_of(fh: IO[bytes], policy: LabelPolicy) -> Sensitivity | None:
     try:
-        with zipfile.ZipFile(p) as zf:
+        with zipfile.ZipFile(fh) as zf:
             return _labels_in(zf, policy)
     except (
         zipfile.BadZipFile,

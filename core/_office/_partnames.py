@@ -16,7 +16,10 @@ import zipfile
 from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PartIndex", "part_key", "rels_part_for", "resolve_target"]
+__all__ = ["OLE_MAGIC", "PartIndex", "part_key", "rels_part_for", "resolve_target"]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of an OLE compound file: an encrypted (rights-protected) or legacy binary Office file."""
 
 
 def part_key(name: str) -> str:
