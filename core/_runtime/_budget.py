@@ -184,10 +184,6 @@ class BudgetTracker:
 
     # -- decisions ----------------------------------------------------------------
 
-    def refusal(self, card: ModelCard, req: Requirements) -> str | None:
-        """Why a call of ``req`` to ``card`` would break a budget, or ``None`` if it fits."""
-        return self.unavailable([card], req).get(card.name)
-
     def _used(self, scopes: Sequence[tuple[str, Budget]]) -> Mapping[str, Sequence[float]]:
         """Spent plus reserved ``(usd, tokens)`` of each scope today."""
         with self._lock:
