@@ -11,10 +11,9 @@ from typing import Any
 from .._app._config import load_config
 from .._errors import UserError
 from .._routing._router import Policy
-from ._evaluate import config_factory
+from ._evaluate import config_factory, evaluate
 from ._observe import Strategy
 from ._report import EvalReport, Format, build_report
-from ._runner import Runner
 from ._shadows import shadow_run
 from ._workload import load_workload
 
@@ -49,18 +48,22 @@ def _report(args: argparse.Namespace) -> EvalReport:
         return build_report(shadow_run(records, cfg.models, policy), min_rows=args.min_rows, source="shadow")
     if not args.workload:
         raise UserError("name a workload file (dualtrack eval workload.toml) or use --shadow")
-    workload = load_workload(args.workload)
+    workload = load_workload(args.workload)  # a bad file fails before the ledger is opened
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
-    runner = Runner(
-        config_factory(args.config, ledger=cfg.make_ledger()),
-        cfg.models,
-        policy,
-        timeout_s=args.timeout,
-        concurrency=args.concurrency,
-        strategies=_strategies(args.strategies),
+    return asyncio.run(
+        evaluate(
+            workload,
+            catalog=cfg.models,
+            models=models,
+            reference=args.reference,
+            policy=policy,
+            factory=config_factory(args.config, ledger=cfg.make_ledger()),
+            strategies=_strategies(args.strategies),
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+            min_rows=args.min_rows,
+        )
     )
-    run = asyncio.run(runner.run(workload, models, args.reference))
-    return build_report(run, min_rows=args.min_rows)
 
 
 def run_eval_command(args: argparse.Namespace, out: Any, err: Any) -> int:
