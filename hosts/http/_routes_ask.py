@@ -22,19 +22,16 @@ class AskRoutes(ServiceCore):
     async def ask(self, request: Request) -> Response:
         caller = await self.caller(request)
         body = await self.json_object(request)
-        unknown = sorted(set(body) - {"prompt", "sensitivity", "max_steps"})
-        prompt, steps = body.get("prompt"), body.get("max_steps", 5)
-        if unknown or not isinstance(prompt, str) or not prompt.strip():
-            errors = [{"field": f, "message": "unknown field"} for f in unknown] or [
-                {"field": "prompt", "message": "required non-empty string"}
-            ]
-            raise Problem("invalid-arguments", "send {prompt, sensitivity?, max_steps?}", errors=errors)
-        if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 20:
-            raise Problem(
-                "invalid-arguments",
-                "max_steps must be an integer in 1..20",
-                errors=[{"field": "max_steps", "message": "integer 1..20"}],
-            )
+        prompt = body.get("prompt")
+        self.check_fields(
+            body,
+            {"prompt", "sensitivity", "max_steps"},
+            "send {prompt, sensitivity?, max_steps?}",
+            field="prompt",
+            valid=isinstance(prompt, str) and prompt.strip() != "",
+            rule="required non-empty string",
+        )
+        steps = self.count(body, "max_steps", 5, 20)
         level = self.sensitivity(body.get("sensitivity"), caller)
         ws = self.workspace(caller)
         names = ws.names_by_age()

@@ -43,29 +43,17 @@ class ModelRoutes(ServiceCore):
     async def route(self, request: Request) -> Response:
         caller = await self.caller(request)
         body = await self.json_object(request)
-        unknown = sorted(set(body) - {"skill", "sensitivity", "tokens", "requires"})
-        if unknown or not isinstance(body.get("skill"), str):
-            errors = [{"field": f, "message": "unknown field"} for f in unknown] or [
-                {"field": "skill", "message": "required string"}
-            ]
-            raise Problem(
-                "invalid-arguments", "send {skill, sensitivity?, tokens?, requires?}", errors=errors
-            )
+        self.check_fields(
+            body,
+            {"skill", "sensitivity", "tokens", "requires"},
+            "send {skill, sensitivity?, tokens?, requires?}",
+            field="skill",
+            valid=isinstance(body.get("skill"), str),
+            rule="required string",
+        )
         skill = self.orc.skill(body["skill"])
         caller.check_plugin(skill.plugin)
-        tokens, requires = body.get("tokens", 1000), body.get("requires", [])
-        if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
-            raise Problem(
-                "invalid-arguments",
-                "tokens must be a positive integer",
-                errors=[{"field": "tokens", "message": "positive integer"}],
-            )
-        if not isinstance(requires, list) or not all(isinstance(t, str) for t in requires):
-            raise Problem(
-                "invalid-arguments",
-                "requires must be a list of tags",
-                errors=[{"field": "requires", "message": "list of strings"}],
-            )
+        tokens, requires = self.count(body, "tokens", 1000), self.tags(body)
         level = self.sensitivity(body.get("sensitivity"), caller)
         decision = self.orc.route(skill.full_name, sensitivity=level, tokens=tokens, requires=requires)
         return JSONResponse({**decision.to_dict(), "explanation": self.unpath(decision.explain())})

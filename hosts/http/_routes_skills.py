@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ._calls import Emit, wants_stream
-from ._problems import Problem
 from ._service import ServiceCore
 
 __all__ = ["SkillRoutes"]
@@ -55,29 +54,17 @@ class SkillRoutes(ServiceCore):
     async def generate(self, request: Request) -> Response:
         caller = await self.caller(request)
         body = await self.json_object(request)
-        unknown = sorted(set(body) - {"prompt", "requires", "sensitivity", "max_tokens"})
         prompt = body.get("prompt")
-        if unknown or not isinstance(prompt, str) or not prompt:
-            errors = [{"field": f, "message": "unknown field"} for f in unknown] or [
-                {"field": "prompt", "message": "required non-empty string"}
-            ]
-            raise Problem(
-                "invalid-arguments", "send {prompt, requires?, sensitivity?, max_tokens?}", errors=errors
-            )
-        requires = body.get("requires", [])
-        max_tokens = body.get("max_tokens", 512)
-        if not isinstance(requires, list) or not all(isinstance(t, str) for t in requires):
-            raise Problem(
-                "invalid-arguments",
-                "requires must be a list of tags",
-                errors=[{"field": "requires", "message": "list of strings"}],
-            )
-        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32768:
-            raise Problem(
-                "invalid-arguments",
-                "max_tokens must be an integer in 1..32768",
-                errors=[{"field": "max_tokens", "message": "integer 1..32768"}],
-            )
+        self.check_fields(
+            body,
+            {"prompt", "requires", "sensitivity", "max_tokens"},
+            "send {prompt, requires?, sensitivity?, max_tokens?}",
+            field="prompt",
+            valid=isinstance(prompt, str) and prompt != "",
+            rule="required non-empty string",
+        )
+        requires = self.tags(body)
+        max_tokens = self.count(body, "max_tokens", 512, 32768)
         level = self.sensitivity(body.get("sensitivity"), caller)
         ws = self.workspace(caller)
         release = await self.slot(caller)

@@ -154,6 +154,42 @@ class ServiceCore:
             raise Problem("malformed-request", f"the body must be a JSON object, not {type(data).__name__}")
         return data
 
+    @staticmethod
+    def check_fields(
+        body: dict[str, Any], allowed: set[str], usage: str, *, field: str, valid: bool, rule: str
+    ) -> None:
+        """Refuse unknown fields of ``body`` (or else an invalid ``field``) with ``usage`` as the detail."""
+        unknown = sorted(set(body) - allowed)
+        if unknown or not valid:
+            errors = [{"field": f, "message": "unknown field"} for f in unknown] or [
+                {"field": field, "message": rule}
+            ]
+            raise Problem("invalid-arguments", usage, errors=errors)
+
+    @staticmethod
+    def count(body: dict[str, Any], name: str, default: int, most: int | None = None) -> int:
+        """The integer field ``name`` of ``body``, at least 1 (and at most ``most``)."""
+        value = body.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= (most or value):
+            rule = f"integer 1..{most}" if most else "positive integer"
+            detail = f"an integer in 1..{most}" if most else "a positive integer"
+            raise Problem(
+                "invalid-arguments", f"{name} must be {detail}", errors=[{"field": name, "message": rule}]
+            )
+        return value
+
+    @staticmethod
+    def tags(body: dict[str, Any]) -> list[str]:
+        """The ``requires`` field of ``body``: a list of capability tags (default none)."""
+        requires = body.get("requires", [])
+        if not isinstance(requires, list) or not all(isinstance(t, str) for t in requires):
+            raise Problem(
+                "invalid-arguments",
+                "requires must be a list of tags",
+                errors=[{"field": "requires", "message": "list of strings"}],
+            )
+        return requires
+
     def sensitivity(self, raw: Any, caller: Caller) -> Sensitivity | None:
         """A requested sensitivity, checked against the caller's ceiling."""
         if raw in (None, ""):
