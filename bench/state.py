@@ -31,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _stub import measure  # noqa: E402 - bench/ is sys.path[0] when run as a script
+
 from dualtrack import Budgets, Completion, Orchestrator, Usage  # noqa: E402
 from dualtrack.testing import FunctionConnector, model_card  # noqa: E402
 
@@ -49,18 +51,8 @@ def _orc(state: str | None) -> Orchestrator:
 
 
 async def _run(orc: Orchestrator, calls: int, concurrency: int) -> tuple[float, float]:
-    left = calls
-
-    async def lane() -> None:
-        nonlocal left
-        while left > 0:
-            left -= 1
-            await orc.generate("hello", max_tokens=10)
-
-    await orc.generate("warm up", max_tokens=10)
-    cpu, wall = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
-    return time.process_time() - cpu, time.perf_counter() - wall
+    """Calls per second and client CPU milliseconds per call, after one warm-up call."""
+    return await measure(lambda: orc.generate("hello", max_tokens=10), calls, concurrency, warmup=1)
 
 
 def _redis_cpu(port: int) -> float:
@@ -113,23 +105,23 @@ def main() -> None:
         for conc in args.concurrency:
             base = None
             for name, url in contenders.items():
-                cpus, walls, servers = [], [], []
+                cpus, rates, servers = [], [], []
                 for _ in range(args.repeat):
                     orc = _orc(url)
                     before = _redis_cpu(server[1]) if name == "redis" and server else 0.0
-                    cpu, wall = asyncio.run(_run(orc, args.calls, conc))
+                    rate, cpu_ms = asyncio.run(_run(orc, args.calls, conc))
                     if name == "redis" and server:
                         servers.append((_redis_cpu(server[1]) - before) / args.calls)
                     orc.close()
                     if orc.state is not None:
                         orc.state.close()
-                    cpus.append(cpu / args.calls)
-                    walls.append(wall)
+                    cpus.append(cpu_ms / 1000)
+                    rates.append(rate)
                 cpu_call = statistics.median(cpus)
                 base = cpu_call if base is None else base
                 srv = f"{statistics.median(servers) * 1e6:12.1f} µs" if servers else f"{'-':>15}"
                 print(
-                    f"{name:<8} {conc:>3} {args.calls / statistics.median(walls):>9.0f} "
+                    f"{name:<8} {conc:>3} {statistics.median(rates):>9.0f} "
                     f"{cpu_call * 1e6:>13.1f} µs {srv} {(cpu_call - base) * 1e6:>13.1f} µs"
                 )
     finally:
