@@ -193,21 +193,20 @@ class ModelGateway:
 
     def route(self, req: Requirements) -> RouteDecision:
         """Route ``req`` as a call would now, with circuits and budgets (no model is called)."""
-        decision = self.router.route(req, self.unavailable(req))
+        unavailable = self.unavailable(req)
+        decision = self.router.route(req, unavailable)
         if not decision.candidates:
-            decision = self._probe_route(req, decision) or decision
+            decision = self._probe_route(req, decision, unavailable) or decision
         return decision
 
-    def _probe_route(self, req: Requirements, decision: RouteDecision) -> RouteDecision | None:
+    def _probe_route(
+        self, req: Requirements, decision: RouteDecision, unavailable: Mapping[str, Rejection]
+    ) -> RouteDecision | None:
         """When only open circuits stand in the way, the decision that probes them instead."""
         circuits = {r.model: r.reason for r in decision.rejections if r.constraint is Constraint.CIRCUIT}
         if not circuits:
             return None
-        others = {
-            name: rej
-            for name, rej in self.unavailable(req).items()
-            if rej.constraint is not Constraint.CIRCUIT
-        }
+        others = {name: rej for name, rej in unavailable.items() if rej.constraint is not Constraint.CIRCUIT}
         probing = self.router.route(req, others)
         if not probing.candidates:
             return None
@@ -246,15 +245,14 @@ class ModelGateway:
         decision = self.router.route(req, unavailable)
         probe = False
         if not decision.candidates and unavailable:
-            probing = self._probe_route(req, decision)
+            probing = self._probe_route(req, decision, unavailable)
             if probing is not None:
                 decision, probe = probing, True
         call = ModelCall(decision)
         scope.calls.append(call)
         if not decision.candidates:
-            raise self._no_route(req, decision)
-        budget = self.budget
-        gate = budget.gate(req) if budget is not None else None
+            raise self._no_route(req, decision, unavailable)
+        gate = self._gate(req)
         task = asyncio.current_task()
         tasks = scope.tasks
         if task is not None:
@@ -299,9 +297,12 @@ class ModelGateway:
             why = self.executor.redactor.text(str(exc))
             _log.warning("usage ledger could not record a call to %s: %s", card.name, why)
 
-    def _no_route(self, req: Requirements, decision: RouteDecision) -> Exception:
+    def _no_route(
+        self, req: Requirements, decision: RouteDecision, unavailable: Mapping[str, Rejection]
+    ) -> Exception:
         if any(r.constraint is Constraint.BUDGET for r in decision.rejections):
-            without = self.router.route(req, self.executor.unavailable())
+            circuits = {n: r for n, r in unavailable.items() if r.constraint is not Constraint.BUDGET}
+            without = self.router.route(req, circuits)
             if without.candidates:
                 return BudgetExceededError(
                     "every model that could serve this call would exceed a budget.\n"
