@@ -42,6 +42,7 @@ __all__ = [
     "inline_refs",
     "not_confirmed",
     "run_model_chosen",
+    "tool_arguments",
     "tool_text",
 ]
 
@@ -164,6 +165,13 @@ def tool_text(value: Any) -> str:
         return json.dumps(value, default=str)
     except (TypeError, ValueError):
         return str(value)
+
+
+def tool_arguments(raw: Any) -> str:
+    """A framework's tool-call arguments (``None``, JSON text or a mapping) as JSON text."""
+    if raw is None:
+        return "{}"
+    return raw if isinstance(raw, str) else json.dumps(dict(raw), default=str)
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from agent_framework import (
 import dualtrack
 from dualtrack import Orchestrator, Sensitivity, SkillContext, ToolCall, host_skill
 
-from .._shared import SENSITIVITY_KEY
+from .._shared import SENSITIVITY_KEY, tool_arguments
 
 __all__ = ["DualtrackChatClient", "conversation_sensitivity", "to_messages"]
 
@@ -169,7 +169,7 @@ def to_messages(messages: Sequence[Message], instructions: str | None = None) ->
             out.append(dualtrack.Message.system(text))
         elif role == "assistant":
             calls = [
-                ToolCall(id=c.call_id or "", name=c.name or "", arguments=_arguments(c.arguments))
+                ToolCall(id=c.call_id or "", name=c.name or "", arguments=tool_arguments(c.arguments))
                 for c in msg.contents
                 if c.type == "function_call"
             ]
@@ -185,12 +185,6 @@ def _tool_specs(tools: Any) -> list[dict[str, Any]] | None:
     specs = [t.to_json_schema_spec() for t in (tools if isinstance(tools, list) else [tools])
              if isinstance(t, FunctionTool)]  # fmt: skip
     return specs or None
-
-
-def _arguments(raw: Any) -> str:
-    if raw is None:
-        return "{}"
-    return raw if isinstance(raw, str) else json.dumps(dict(raw), default=str)
 
 
 def _result_text(content: Content) -> str:

@@ -40,6 +40,7 @@ from semantic_kernel.contents.utils.finish_reason import FinishReason
 
 from dualtrack import Completion, Message, Orchestrator, Sensitivity, SkillContext, ToolCall, host_skill
 
+from .._shared import tool_arguments
 from ._levels import SENSITIVITY_KEY, history_sensitivity
 
 __all__ = ["DualtrackChatCompletion", "DualtrackExecutionSettings", "to_messages"]
@@ -233,7 +234,7 @@ def to_messages(chat_history: ChatHistory) -> list[Message]:
             out.append(Message.system(text))
         elif msg.role == AuthorRole.ASSISTANT:
             calls = [
-                ToolCall(id=i.id or "", name=i.name or i.function_name, arguments=_arguments(i.arguments))
+                ToolCall(id=i.id or "", name=i.name or i.function_name, arguments=tool_arguments(i.arguments))
                 for i in msg.items
                 if isinstance(i, FunctionCallContent)
             ]
@@ -241,12 +242,6 @@ def to_messages(chat_history: ChatHistory) -> list[Message]:
         else:
             out.append(Message.user(text))
     return out
-
-
-def _arguments(raw: Any) -> str:
-    if raw is None:
-        return "{}"
-    return raw if isinstance(raw, str) else json.dumps(dict(raw), default=str)
 
 
 def _result_text(value: Any) -> str:

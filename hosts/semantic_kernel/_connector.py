@@ -7,7 +7,6 @@ connector talks to, with dualtrack's retries, fallback, breaker and ledger aroun
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
@@ -34,6 +33,8 @@ from dualtrack import (
     Usage,
     UserError,
 )
+
+from .._shared import tool_arguments
 
 __all__ = ["SKConnector", "to_chat_history"]
 
@@ -79,7 +80,7 @@ class SKConnector:
             raise ConnectorError(f"{type(self.service).__name__} returned no message", model=None)
         calls = tuple(
             ToolCall(
-                id=i.id or f"call_{n}", name=i.name or i.function_name, arguments=_arguments(i.arguments)
+                id=i.id or f"call_{n}", name=i.name or i.function_name, arguments=tool_arguments(i.arguments)
             )
             for n, i in enumerate(reply.items)
             if isinstance(i, FunctionCallContent)
@@ -158,12 +159,6 @@ def to_chat_history(request: CompletionRequest) -> ChatHistory:
             )
             history.add_message(ChatMessageContent(role=AuthorRole.TOOL, items=[result]))
     return history
-
-
-def _arguments(raw: Any) -> str:
-    if raw is None:
-        return "{}"
-    return raw if isinstance(raw, str) else json.dumps(dict(raw), default=str)
 
 
 def _typed(exc: Exception, service: ChatCompletionClientBase) -> ConnectorError:
