@@ -49,18 +49,19 @@ if [ -f "$sb/boot/readable" ]; then
   # (the Python installation, system libraries) and a minimal /dev
   nr="$sb/boot/root"; wd=$(pwd); run_path="$PATH"; PATH="$PATH:/usr/sbin:/sbin"
   fail() { echo "sandbox: cannot build the private root ($1)" >&2; exit 97; }
+  graft() {  # mount $2 (a folder or a file) at the same path inside the private root
+    if [ -d "$2" ]; then mkdir -p "$nr$2"; else mkdir -p "$nr$(dirname "$2")" && : > "$nr$2"; fi &&
+      mount "$1" "$2" "$nr$2" || fail "$2"
+  }
   mkdir -p "$nr" && mount -t tmpfs -o mode=0755,size=16m tmpfs "$nr" || fail tmpfs
   while IFS= read -r p; do
-    [ -e "$p" ] || continue
-    if [ -d "$p" ]; then mkdir -p "$nr$p"; else mkdir -p "$nr$(dirname "$p")" && : > "$nr$p"; fi
-    mount --rbind "$p" "$nr$p" || fail "$p"
+    if [ -e "$p" ]; then graft --rbind "$p"; fi
   done < "$sb/boot/readable"
-  mkdir -p "$nr$sb" "$nr/dev/shm" "$nr/proc" "$nr/.old" && mount --bind "$sb" "$nr$sb" || fail "$sb"
-  for d in null zero full random urandom; do
-    : > "$nr/dev/$d" && mount --bind "/dev/$d" "$nr/dev/$d" || fail "/dev/$d"
-  done
-  ln -s /proc/self/fd "$nr/dev/fd"; ln -s /proc/self/fd/0 "$nr/dev/stdin"
-  ln -s /proc/self/fd/1 "$nr/dev/stdout"; ln -s /proc/self/fd/2 "$nr/dev/stderr"
+  graft --bind "$sb"
+  for d in null zero full random urandom; do graft --bind "/dev/$d"; done
+  for f in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${f%:*}" "$nr/dev/${f#*:}"; done
+  ln -s /proc/self/fd "$nr/dev/fd"
+  mkdir -p "$nr/dev/shm" "$nr/proc" "$nr/.old" || fail /dev/shm
   mount -t tmpfs -o size=64m tmpfs "$nr/dev/shm" || fail /dev/shm
   mount -t proc proc "$nr/proc" || fail /proc
   mount -o remount,ro "$nr" || fail "read-only root"
@@ -150,7 +151,7 @@ def _probe(prefix: list[str], uses_boot: bool) -> bool:
         script = 'echo ok > "$1/inside" && { echo x > "$2"; } 2>/dev/null; test ! -e "/proc/$3"'
         if uses_boot:
             test = ["sh", "-c", script, "sh", inner, str(outside), str(os.getpid())]
-            argv = [*prefix, "sh", "-c", BOOT_SCRIPT, "sh", inner, *test]
+            argv = Isolation(tuple(prefix), (), uses_boot).wrap(test, inner)
         else:
             check = "import socket,sys; sys.exit(0 if len(socket.if_nameindex()) <= 1 else 1)"
             argv = [*prefix, sys.executable, "-I", "-c", check]
