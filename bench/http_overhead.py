@@ -27,6 +27,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _stub import drive, measure  # noqa: E402 - bench/ is sys.path[0] when run as a script
+
 from dualtrack import Orchestrator  # noqa: E402
 from dualtrack.testing import ScriptedConnector, model_card  # noqa: E402
 from tests.hosts.http.support import NotesPlugin  # noqa: E402
@@ -93,33 +95,24 @@ def process_cpu(pid: int) -> tuple[float, float]:
 
 
 async def in_process(calls: int, conc: int) -> tuple[float, float]:
-    """Wall and CPU seconds of ``calls`` skill calls made in this process, ``conc`` at a time."""
+    """Calls per second and CPU milliseconds per call of skill calls made in this process, ``conc`` at a time."""
     orc = orchestrator()
-    sem = asyncio.Semaphore(conc)
-
-    async def one() -> None:
-        async with sem:
-            await orc.invoke("notes.shout", {"text": "hi"})
-
-    await asyncio.gather(*(one() for _ in range(min(200, calls))))  # warm-up
-    cpu, wall = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(calls)))
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return await measure(
+        lambda: orc.invoke("notes.shout", {"text": "hi"}), calls, conc, warmup=min(200, calls)
+    )
 
 
 async def over_http(url: str, calls: int, conc: int) -> float:
     """Wall seconds of ``calls`` POSTs to the server, ``conc`` at a time."""
     limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as c:
-        sem = asyncio.Semaphore(conc)
 
         async def one() -> None:
-            async with sem:
-                r = await c.post("/v1/skills/notes.shout", json={"text": "hi"})
-                assert r.status_code == 200, r.text
+            r = await c.post("/v1/skills/notes.shout", json={"text": "hi"})
+            assert r.status_code == 200, r.text
 
         start = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(calls)))
+        await drive(one, calls, conc)
         return time.perf_counter() - start
 
 
@@ -156,16 +149,17 @@ def main() -> None:
             f"{'in-proc CPU ms':>15} {'server CPU ms':>14} {'(kernel)':>9} {'added ms':>9}"
         )
         for conc in (int(c) for c in args.concurrency.split(",")):
-            wall_in, cpu_in = asyncio.run(in_process(args.calls, conc))
+            rate_in, per_in = asyncio.run(in_process(args.calls, conc))
             asyncio.run(over_http(url, min(200, args.calls), conc))  # warm-up
             user, system = process_cpu(proc.pid)
             wall_http = asyncio.run(over_http(url, args.calls, conc))
             user2, system2 = process_cpu(proc.pid)
             cpu_http, sys_http = user2 - user + system2 - system, system2 - system
-            per_in, per_http = cpu_in / args.calls * 1000, cpu_http / args.calls * 1000
+            per_http = cpu_http / args.calls * 1000
+            rate_http = args.calls / wall_http
             print(
-                f"{conc:>3} {args.calls / wall_in:>14.0f} {args.calls / wall_http:>11.0f} "
-                f"{wall_in / wall_http:>6.2f} {per_in:>15.3f} {per_http:>14.3f} "
+                f"{conc:>3} {rate_in:>14.0f} {rate_http:>11.0f} "
+                f"{rate_http / rate_in:>6.2f} {per_in:>15.3f} {per_http:>14.3f} "
                 f"{sys_http / args.calls * 1000:>9.3f} {per_http - per_in:>9.3f}",
                 flush=True,
             )
