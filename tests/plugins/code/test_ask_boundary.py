@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from dualtrack import Completion, CompletionRequest, NoRouteError, Orchestrator, Policy, Sensitivity, ToolCall
+from dualtrack import Completion, NoRouteError, Orchestrator, Policy, Sensitivity, ToolCall
 from dualtrack.plugins.code import CodePlugin
 from dualtrack.plugins.code._access import header_level
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+from tests.plugins._boundary import assert_boundary_held, quoting_in_house, seen_by
 
 from .conftest import make_project
 
@@ -82,13 +83,7 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 def in_house() -> FunctionConnector:
-    def reply(request: CompletionRequest) -> str:
-        if request.tools:
-            return "final answer from the in-house model"
-        quote = QUOTE + " | ".join(SECRETS)
-        return json.dumps({"unexpected": quote}) if request.json_schema is not None else quote
-
-    return FunctionConnector(reply)
+    return quoting_in_house(QUOTE + " | ".join(SECRETS))
 
 
 def orchestrator(
@@ -107,10 +102,6 @@ def orchestrator(
         confirm=(lambda s, a: True) if confirm else None,
     )
     return orc, partner, inhouse
-
-
-def seen_by(conn: Any) -> str:
-    return "\n".join(m.content for c in conn.calls for m in c.messages)
 
 
 def assert_no_data(text: str) -> None:
@@ -150,19 +141,16 @@ async def test_no_error_path_sends_source_text_to_the_partner(
     raw = json.dumps(args)[:-2] if case == "bad json" else json.dumps(args)
     orc, partner, local = orchestrator(tmp_path, tool, raw, confirm=case != "refused write")
     result = await orc.ask("What does my pricing module do?")
-    assert_no_data(seen_by(partner))
-    tool_msgs = [m.content for c in partner.calls + local.calls for m in c.messages if m.role == "tool"]
-    assert tool_msgs
-    if case != "model reply":
-        assert all(t.startswith("error: ") for t in tool_msgs), tool_msgs
-        assert_no_data("\n".join(tool_msgs))
-        assert not [t for t in tool_msgs if tmp_path.name in t]
-    assert len(result.attempts) == len(partner.calls) + len(local.calls)  # failed tools' calls too
-    if case == "model reply":
-        assert result.sensitivity is Sensitivity.CONFIDENTIAL
-        assert len(partner.calls) == 1 and result.value == "final answer from the in-house model"
-    else:  # nothing was read (a file not UTF-8 cannot be read at all)
-        assert result.sensitivity is Sensitivity.GENERAL and result.value == "partner answer"
+    # nothing is read on an error path (a file not UTF-8 cannot be read at all)
+    tool_msgs = assert_boundary_held(
+        result,
+        partner,
+        local,
+        case=case,
+        read=case == "model reply",
+        tmp_path=tmp_path,
+        assert_no_data=assert_no_data,
+    )
     if case in (
         "outside the roots",
         "link out of the roots",

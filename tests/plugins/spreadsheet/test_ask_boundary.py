@@ -19,7 +19,6 @@ import pytest
 
 from dualtrack import (
     Completion,
-    CompletionRequest,
     NoRouteError,
     Orchestrator,
     Policy,
@@ -28,6 +27,7 @@ from dualtrack import (
 )
 from dualtrack.plugins.spreadsheet import SpreadsheetPlugin
 from dualtrack.testing import FunctionConnector, ScriptedConnector, model_card
+from tests.plugins._boundary import assert_boundary_held, quoting_in_house, seen_by
 from tests.plugins.document._samples import add_label, rewrite_part
 
 QUOTE = "the in-house model quotes the workbook: "
@@ -87,13 +87,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 def in_house() -> FunctionConnector:
     """Ends the loop; answers every skill call with a reply that quotes the data and fails validation."""
 
-    def reply(request: CompletionRequest) -> str:
-        if request.tools:
-            return "final answer from the in-house model"
-        quote = QUOTE + " | ".join(SECRETS)
-        return json.dumps({"unexpected": quote}) if request.json_schema is not None else quote
-
-    return FunctionConnector(reply)
+    return quoting_in_house(QUOTE + " | ".join(SECRETS))
 
 
 def build(tool: str, raw: str, *, with_local: bool = True, confirm: bool = False) -> tuple[Any, ...]:
@@ -105,10 +99,6 @@ def build(tool: str, raw: str, *, with_local: bool = True, confirm: bool = False
             model_card(local, name="local", clearance="confidential", quality=0.0, context_window=64000)
         )
     return partner, local, cards, (lambda s, a: True) if confirm else None
-
-
-def partner_text(partner: ScriptedConnector) -> str:
-    return "\n".join(m.content for c in partner.calls for m in c.messages)
 
 
 def assert_no_data(text: str) -> None:
@@ -171,21 +161,17 @@ async def test_no_error_path_sends_workbook_data_to_the_partner(
         confirm=confirmed,
     )
     result = await orc.ask("What does my pipeline workbook say?")
-    assert_no_data(partner_text(partner))
-    tool_msgs = [m.content for c in partner.calls + local.calls for m in c.messages if m.role == "tool"]
-    assert len(tool_msgs) >= 1
-    if case != "model reply":  # every failure reaches the models as a fixed, data-free sentence
-        assert all(t.startswith("error: ") for t in tool_msgs), tool_msgs
-        assert not [t for t in tool_msgs if str(tmp_path.name) in t], tool_msgs  # not even the path
-        assert_no_data("\n".join(tool_msgs))
-    # every request any model received, the failed tool's included, is in the result and its explain()
-    assert len(result.attempts) == len(partner.calls) + len(local.calls)
+    assert_boundary_held(
+        result,
+        partner,
+        local,
+        case=case,
+        read=case in READ_LABEL,
+        tmp_path=tmp_path,
+        assert_no_data=assert_no_data,
+    )
+    # and in its explain()
     assert result.explain().count("call ") >= len(partner.calls) + len(local.calls)
-    if case in READ_LABEL:
-        assert result.sensitivity is Sensitivity.CONFIDENTIAL
-        assert len(partner.calls) == 1 and result.value == "final answer from the in-house model"
-    else:  # nothing was read: the conversation stays where it was
-        assert result.sensitivity is Sensitivity.GENERAL and result.value == "partner answer"
 
 
 @pytest.mark.parametrize("skill", sorted(set(SKILLS) - {"profile"}))
@@ -198,7 +184,7 @@ async def test_no_route_ends_the_loop_with_the_level_and_calls_it_reached(
     with pytest.raises(NoRouteError) as info:
         await orc.ask("What does my pipeline workbook say?")
     assert len(partner.calls) == 1
-    assert_no_data(partner_text(partner))
+    assert_no_data(seen_by(partner))
     assert info.value.sensitivity == Sensitivity.CONFIDENTIAL
     assert len(info.value.calls) >= 1  # the host still sees the loop's calls
 
@@ -215,4 +201,4 @@ async def test_a_value_read_without_a_model_also_moves_the_conversation_in_house
     assert result.sensitivity is Sensitivity.CONFIDENTIAL and len(partner.calls) == 1
     profile = [m.content for c in local.calls for m in c.messages if m.role == "tool"]
     assert profile and "Pipeline" in profile[0]  # the data went to the in-house model only
-    assert_no_data(partner_text(partner))
+    assert_no_data(seen_by(partner))
