@@ -39,6 +39,7 @@ __all__ = [
     "SENSITIVITY_KEY",
     "ModelChosenCall",
     "function_name",
+    "highest_label",
     "inline_refs",
     "not_confirmed",
     "run_model_chosen",
@@ -155,6 +156,18 @@ def _reached(level: Sensitivity, read: Sensitivity | str | None, calls: Iterable
     if read:
         levels.append(Sensitivity.parse(read))
     return max(levels)
+
+
+def highest_label(
+    labels: Iterable[Mapping[str, Any] | None], floor: Sensitivity = Sensitivity.PUBLIC
+) -> Sensitivity:
+    """The highest level recorded under :data:`SENSITIVITY_KEY` in any of ``labels`` (metadata mappings)."""
+    level = floor
+    for meta in labels:
+        raw = (meta or {}).get(SENSITIVITY_KEY)
+        if raw is not None:
+            level = max(level, Sensitivity.parse(raw))
+    return level
 
 
 def tool_text(value: Any) -> str:

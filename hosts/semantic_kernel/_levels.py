@@ -13,17 +13,12 @@ from typing import Any
 
 from dualtrack import Sensitivity
 
-from .._shared import SENSITIVITY_KEY
+from .._shared import SENSITIVITY_KEY, highest_label
 
 __all__ = ["SENSITIVITY_KEY", "history_sensitivity"]
 
 
 def history_sensitivity(messages: Iterable[Any], floor: Sensitivity = Sensitivity.PUBLIC) -> Sensitivity:
     """The highest level recorded on any message of a chat history, or on any of its items."""
-    level = floor
-    for message in messages:
-        for holder in (message, *getattr(message, "items", ())):
-            raw = (getattr(holder, "metadata", None) or {}).get(SENSITIVITY_KEY)
-            if raw is not None:
-                level = max(level, Sensitivity.parse(raw))
-    return level
+    holders = (h for message in messages for h in (message, *getattr(message, "items", ())))
+    return highest_label((getattr(h, "metadata", None) for h in holders), floor)
