@@ -32,7 +32,7 @@ from agent_framework import (
 import dualtrack
 from dualtrack import Orchestrator, Sensitivity, SkillContext, ToolCall, host_skill
 
-from .._shared import SENSITIVITY_KEY, tool_arguments
+from .._shared import SENSITIVITY_KEY, highest_label, tool_arguments
 
 __all__ = ["DualtrackChatClient", "conversation_sensitivity", "to_messages"]
 
@@ -61,6 +61,7 @@ class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         self.orchestrator = orchestrator
         self.requires = frozenset({"chat", *requires})
         self.floor = orchestrator.sensitivity_of(sensitivity)
+        self._chat = host_skill("agents.chat", requires=self.requires)
 
     def _inner_get_response(
         self, *, messages: Sequence[Message], stream: bool, options: Mapping[str, Any], **kwargs: Any
@@ -108,8 +109,7 @@ class DualtrackChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
         level = conversation_sensitivity(
             messages, self.orchestrator.sensitivity_of(meta.get("dualtrack_sensitivity"))
         )
-        chat = host_skill("agents.chat", requires=self.requires)
-        ctx = SkillContext(self.orchestrator, chat, max(level, self.floor))
+        ctx = SkillContext(self.orchestrator, self._chat, max(level, self.floor))
         history = to_messages(messages, opts.get("instructions"))
         done = await ctx.generate(
             history,
@@ -142,17 +142,13 @@ def conversation_sensitivity(
     messages: Iterable[Message], floor: Sensitivity = Sensitivity.PUBLIC
 ) -> Sensitivity:
     """The highest level recorded on a message, a content, or a tool result's items."""
-    level = floor
+    holders: list[Any] = []
     for msg in messages:
-        holders: list[Any] = [msg]
+        holders.append(msg)
         for content in msg.contents:
             holders.append(content)
             holders.extend(getattr(content, "items", None) or ())
-        for holder in holders:
-            raw = (getattr(holder, "additional_properties", None) or {}).get(SENSITIVITY_KEY)
-            if raw is not None:
-                level = max(level, Sensitivity.parse(raw))
-    return level
+    return highest_label((getattr(h, "additional_properties", None) for h in holders), floor)
 
 
 def to_messages(messages: Sequence[Message], instructions: str | None = None) -> list[dualtrack.Message]:
