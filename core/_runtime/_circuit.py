@@ -158,11 +158,7 @@ class CircuitBreaker:
     def record_success(self, permit: Permit = "call") -> None:
         """A call succeeded (after however many retries): count it; a successful probe closes."""
         if permit == "probe":
-            self._opened_at = None
-            self._probing = False
-            self._buckets.clear()
-            self._last_error = None
-            self._streak = 0
+            self._close()
             return
         if self._opened_at is None:
             self._streak = 0
@@ -199,6 +195,13 @@ class CircuitBreaker:
         """End a call without a verdict (cancelled, or a failure that says nothing of health)."""
         if permit == "probe":
             self._probing = False
+
+    def _close(self) -> None:
+        self._opened_at = None
+        self._probing = False
+        self._buckets.clear()
+        self._last_error = None
+        self._streak = 0
 
     def _open(self, now: float, why: str) -> None:
         self._opened_at = now

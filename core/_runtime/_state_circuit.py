@@ -14,6 +14,7 @@ on the time, as NTP keeps them) and monotonic times inside each breaker.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -76,9 +77,24 @@ class CircuitBoard:
         """Models whose circuit is open in the shared state."""
         return list(self.view())
 
-    def publish(self, call: Callable[[], object], local: Callable[[], object]) -> None:
-        """Apply a transition to the shared state, and to the cached view at once."""
-        local()
+    def opened(self, record: CircuitRecord) -> None:
+        """Publish a circuit this worker opened (the cached view has it at once)."""
+        self._view[record.model] = record
+        self._write(lambda: self.state.open_circuit(record))
+
+    def closed(self, model: str) -> None:
+        """Publish a circuit this worker's probe closed (the cached view drops it at once)."""
+        self._view.pop(model, None)
+        self._write(lambda: self.state.close_circuit(model))
+
+    def unclaimed(self, model: str) -> None:
+        """Give back the probe this worker claimed, without a verdict."""
+        rec = self._view.get(model)
+        if rec is not None:
+            self._view[model] = dataclasses.replace(rec, probe_until=0.0)
+        self._write(lambda: self.state.end_probe(model))
+
+    def _write(self, call: Callable[[], object]) -> None:
         try:
             call()
         except SharedStateError as exc:
@@ -124,10 +140,7 @@ class SharedCircuitBreaker(CircuitBreaker):
         rec = self._board.view().get(self._model)
         if rec is None:
             if self._opened_at is not None and not self._probing and self._seen is not None:
-                self._opened_at = None  # another worker's probe closed it
-                self._buckets.clear()
-                self._streak = 0
-                self._last_error = None
+                self._close()  # another worker's probe closed it
                 self._seen = None
             return
         if rec.opened_at == self._seen:
@@ -186,10 +199,7 @@ class SharedCircuitBreaker(CircuitBreaker):
         super().record_success(permit)
         if permit == "probe":
             self._seen = None
-            view = self._board.view()
-            self._board.publish(
-                lambda: self._board.state.close_circuit(self._model), lambda: view.pop(self._model, None)
-            )
+            self._board.closed(self._model)
 
     def record_failure(self, permit: Permit = "call", error: str | None = None) -> None:
         """A call failed; when that opens the circuit here, it opens for every worker."""
@@ -206,27 +216,10 @@ class SharedCircuitBreaker(CircuitBreaker):
             last_error=self._last_error,
         )
         self._seen = wall
-        view = self._board.view()
-        self._board.publish(
-            lambda: self._board.state.open_circuit(rec), lambda: view.__setitem__(self._model, rec)
-        )
+        self._board.opened(rec)
 
     def release(self, permit: Permit = "call") -> None:
         """End a call without a verdict; a probe is given back to the fleet."""
         super().release(permit)
-        if permit != "probe":
-            return
-        view = self._board.view()
-
-        def unclaim() -> None:
-            rec = view.get(self._model)
-            if rec is not None:
-                view[self._model] = CircuitRecord(
-                    model=rec.model,
-                    opened_at=rec.opened_at,
-                    until=rec.until,
-                    why=rec.why,
-                    last_error=rec.last_error,
-                )
-
-        self._board.publish(lambda: self._board.state.end_probe(self._model), unclaim)
+        if permit == "probe":
+            self._board.unclaimed(self._model)
