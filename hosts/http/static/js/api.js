@@ -14,6 +14,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The problem document of a failure: the service's own, or one made from the exception. */
+export function asProblem(exc) {
+  return exc instanceof ApiError ? exc.problem : { title: "Failed", detail: String(exc) };
+}
+
 /** The API key of this tab, if one was entered. */
 export function apiKey() {
   try {

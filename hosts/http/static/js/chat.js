@@ -1,10 +1,8 @@
 // The chat box: `ask` streamed; a write the model wants waits for the person's Approve or Decline.
 
-import { ApiError, postJSON, streamEvents } from "./api.js";
-import { baseName, h, replace, skillTitle } from "./dom.js";
+import { asProblem, postJSON, streamEvents } from "./api.js";
+import { $, baseName, h, replace, skillTitle } from "./dom.js";
 import { renderCalls, renderFiles, renderProblem, renderText, trackBadge } from "./results.js";
-
-const $ = (id) => document.getElementById(id);
 
 /**
  * Wire the chat form.
@@ -77,7 +75,7 @@ export function initChat(deps) {
     } catch (exc) {
       status.remove();
       if (exc && exc.name === "AbortError") body.append(h("p", { class: "muted", text: "Stopped." }));
-      else body.append(renderProblem(exc instanceof ApiError ? exc.problem : { title: "Failed", detail: String(exc) }));
+      else body.append(renderProblem(asProblem(exc)));
     } finally {
       for (const card of cards.values()) card.settle(null);
       reply.removeAttribute("aria-busy");
@@ -155,7 +153,8 @@ function confirmCard(data) {
       await postJSON(url, { call_id: data.call_id, decision });
       if (!settled) outcome.textContent = decision === "approve" ? "Approved; running…" : "Declining…";
     } catch (exc) {
-      replace(outcome, exc instanceof ApiError ? exc.problem.detail || exc.problem.title : String(exc));
+      const p = asProblem(exc);
+      replace(outcome, p.detail || p.title);
     }
   };
   approve.addEventListener("click", () => answer("approve"));

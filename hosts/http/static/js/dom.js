@@ -1,5 +1,8 @@
 // Building DOM nodes without HTML strings: every text from the server goes through textContent.
 
+/** The element with the id `id`. */
+export const $ = (id) => document.getElementById(id);
+
 /**
  * Create an element.
  * @param {string} tag

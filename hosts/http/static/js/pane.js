@@ -1,14 +1,13 @@
 // The task pane: open a file, pick a skill that applies to it, fill its form, run it with live
 // progress, read the result and the models that served it, download what it wrote.
 
-import { ApiError, downloadBlob, getJSON, linksNeedKey, onUnauthorized, setApiKey, streamEvents, uploadFile } from "./api.js";
+import { asProblem, downloadBlob, getJSON, linksNeedKey, onUnauthorized, setApiKey, streamEvents, uploadFile } from "./api.js";
 import { initChat } from "./chat.js";
-import { baseName, fileUrl, formatSize, h, replace, skillTitle } from "./dom.js";
+import { $, baseName, fileUrl, formatSize, h, replace, skillTitle } from "./dom.js";
 import { buildForm } from "./forms.js";
 import { renderCalls, renderFiles, renderProblem, renderRaw, renderValue, trackBadge } from "./results.js";
 import { applies, primaryParam } from "./skills.js";
 
-const $ = (id) => document.getElementById(id);
 const LEVELS = ["public", "general", "confidential", "highly-confidential"];
 
 const state = {
@@ -94,7 +93,7 @@ async function openUpload(file) {
     useFile(stored);
     setStatus(status, `Opened ${stored.filename || baseName(stored.name)}.`);
   } catch (exc) {
-    const p = exc instanceof ApiError ? exc.problem : { detail: String(exc) };
+    const p = asProblem(exc);
     setStatus(status, `${file.name} was not opened: ${p.detail || p.title}`, true);
   } finally {
     $("file-input").value = "";
@@ -334,7 +333,7 @@ async function run(skill, args) {
       setStatus(status, "Stopped. The service cancelled the call.");
       progress.hidden = true;
     } else {
-      showProblem(exc instanceof ApiError ? exc.problem : { title: "Failed", detail: String(exc) });
+      showProblem(asProblem(exc));
     }
   } finally {
     state.run = null;
@@ -400,7 +399,7 @@ async function start() {
     await loadCatalog();
     await refreshFiles();
   } catch (exc) {
-    const p = exc instanceof ApiError ? exc.problem : { detail: String(exc) };
+    const p = asProblem(exc);
     $("models-summary").textContent = `Not connected: ${p.detail || p.title}`;
   }
 }
