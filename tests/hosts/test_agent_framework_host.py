@@ -16,9 +16,8 @@ from agent_framework import Agent, Message
 from dualtrack import Orchestrator
 from dualtrack.hosts.agent_framework import DualtrackChatClient, skill_tool, skill_tools
 from tests.hosts.semantic_kernel import conftest as sk_fixtures
-from tests.hosts.semantic_kernel.conftest import DOC_TEXT, confidential_docx, leaked, make_docx
+from tests.hosts.semantic_kernel.conftest import DOC_TEXT, bad_calls, confidential_docx, leaked, make_docx
 from tests.hosts.semantic_kernel.script_server import SUMMARY_MARK, ScriptServer
-from tests.hosts.semantic_kernel.test_sk_kernel import _hostile_docx
 
 script_server = sk_fixtures.script_server  # the scripted loopback server (session)
 orcs = sk_fixtures.orcs  # orchestrators on it, closed after each test
@@ -110,15 +109,8 @@ async def test_a_confidential_document_never_reaches_the_partner(
 async def test_bad_tool_calls_end_in_a_clear_error_and_the_agent_keeps_working(
     script_server: ScriptServer, orcs: Any, tmp_path: Path, case: str, expected: str
 ) -> None:
-    inside = tmp_path / "inside"
-    inside.mkdir()
-    (tmp_path / "outside").mkdir()
-    good = make_docx(inside / "memo.docx")
-    args: dict[str, Any] = {
-        "schema": {"path": str(good), "question": "what?", "chunk_tokens": "lots"},
-        "outside": {"path": str(make_docx(tmp_path / "outside" / "x.docx")), "question": "what?"},
-        "hostile": {"path": str(_hostile_docx(inside / "bomb.docx")), "question": "what?"},
-    }[case]
+    inside, good, cases = bad_calls(tmp_path, {"question": "what?", "chunk_tokens": "lots"}, question="what?")
+    args = cases[case]
     orc = orcs(inside)
     agent = _agent(orc)
     session = agent.create_session()

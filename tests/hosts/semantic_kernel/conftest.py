@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +75,43 @@ def confidential_docx(path: Path, text: str = "Project Nightjar closes in May.")
 def leaked(bodies: list[str]) -> bool:
     """Whether any request body carries the confidential document's text or its summary."""
     return any("Nightjar" in b or SUMMARY_MARK in b for b in bodies)
+
+
+def hostile_docx(path: Path) -> Path:
+    """A .docx whose body declares XML entities (a billion-laughs bomb)."""
+    make_docx(path)
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    with zipfile.ZipFile(path) as zin:
+        parts = {n: zin.read(n) for n in zin.namelist()}
+    parts["word/document.xml"] = bomb.encode()
+    with zipfile.ZipFile(path, "w") as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+    return path
+
+
+def bad_calls(
+    tmp_path: Path, bad_schema: dict[str, Any], **extra: Any
+) -> tuple[Path, Path, dict[str, dict[str, Any]]]:
+    """A root ``inside`` with a good memo, and the arguments of calls that must fail, by case.
+
+    ``schema`` gives the good file with ``bad_schema``; ``outside`` a file outside the root;
+    ``hostile`` a hostile document inside it; ``extra`` goes with the last two.
+    """
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (tmp_path / "outside").mkdir()
+    good = make_docx(inside / "memo.docx")
+    return (
+        inside,
+        good,
+        {
+            "schema": {"path": str(good), **bad_schema},
+            "outside": {"path": str(make_docx(tmp_path / "outside" / "x.docx")), **extra},
+            "hostile": {"path": str(hostile_docx(inside / "bomb.docx")), **extra},
+        },
+    )

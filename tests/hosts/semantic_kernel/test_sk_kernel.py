@@ -8,7 +8,6 @@ SK runs it through dualtrack (routing, labels, confirmation, ledger).
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from dualtrack.hosts.semantic_kernel import (
     add_to_kernel,
     kernel_plugin,
 )
-from tests.hosts.semantic_kernel.conftest import DOC_TEXT, confidential_docx, leaked, make_docx
+from tests.hosts.semantic_kernel.conftest import DOC_TEXT, bad_calls, confidential_docx, leaked, make_docx
 from tests.hosts.semantic_kernel.script_server import SUMMARY_MARK, ScriptServer
 
 
@@ -148,22 +147,6 @@ async def test_a_plugin_added_without_the_filters_still_refuses_model_chosen_wri
     assert SUMMARY_MARK in direct.value.summary
 
 
-def _hostile_docx(path: Path) -> Path:
-    make_docx(path)
-    bomb = (
-        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        "<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"
-    )
-    with zipfile.ZipFile(path) as zin:
-        parts = {n: zin.read(n) for n in zin.namelist()}
-    parts["word/document.xml"] = bomb.encode()
-    with zipfile.ZipFile(path, "w") as zout:
-        for name, data in parts.items():
-            zout.writestr(name, data)
-    return path
-
-
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -176,16 +159,8 @@ def _hostile_docx(path: Path) -> Path:
 async def test_bad_tool_calls_end_in_a_clear_error_and_the_kernel_keeps_working(
     script_server: ScriptServer, orcs: Any, tmp_path: Path, case: str, expected: str
 ) -> None:
-    inside = tmp_path / "inside"
-    inside.mkdir()
-    (tmp_path / "outside").mkdir()
-    good = make_docx(inside / "memo.docx")
-    args: dict[str, Any] = {
-        "schema": {"path": str(good), "style": "poetry", "max_words": "many"},
-        "outside": {"path": str(make_docx(tmp_path / "outside" / "x.docx"))},
-        "hostile": {"path": str(_hostile_docx(inside / "bomb.docx"))},
-        "unknown-arg": {"path": str(good), "colour": "red"},
-    }[case]
+    inside, good, cases = bad_calls(tmp_path, {"style": "poetry", "max_words": "many"})
+    args: dict[str, Any] = {**cases, "unknown-arg": {"path": str(good), "colour": "red"}}[case]
     script_server.requests.clear()
     orc = orcs(inside, confirm=lambda s, a: True)
     kernel = _kernel(orc)
