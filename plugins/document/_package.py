@@ -24,7 +24,7 @@ from dualtrack import InputFileError, SkillContext, atomic_write, inspect_packag
 
 from ._models import DocumentResult
 from ._reader import DocView, read_document
-from ._strict import STRICT_NOTE, is_strict, transitional_copy
+from ._strict import STRICT_NOTE, transitional_copy
 
 __all__ = [
     "WORD_MAIN",
@@ -60,12 +60,10 @@ def open_document(ctx: SkillContext, path: str) -> tuple[Path, Document]:
     p = ctx.input_file(path, suffixes=(".docx",))
     inspect_package(p, main_types=[WORD_MAIN])
     try:
-        if is_strict(p):
-            document = docx.Document(transitional_copy(p))
+        copy = transitional_copy(p)
+        if copy is not None:
             _note(ctx, f"{p.name}: {STRICT_NOTE}")
-        else:
-            document = docx.Document(str(p))
-        return p, document
+        return p, docx.Document(copy if copy is not None else str(p))
     except InputFileError:
         raise
     except (zipfile.BadZipFile, OSError) as exc:

@@ -45,24 +45,35 @@ def translate(xml: bytes) -> bytes:
     return _CONFORMANCE.sub(b"", _URI.sub(_transitional, xml))
 
 
-def is_strict(path: Path) -> bool:
-    """Whether the package's relationships point at Strict Open XML parts."""
-    with zipfile.ZipFile(path) as zf:
-        try:
-            rels = zf.read("_rels/.rels")
-        except KeyError:
-            return False
+def _declares_strict(zf: zipfile.ZipFile) -> bool:
+    try:
+        rels = zf.read("_rels/.rels")
+    except KeyError:
+        return False
     return _STRICT + b"officeDocument/relationships/officeDocument" in rels
 
 
-def transitional_copy(path: Path) -> io.BytesIO:
-    """An in-memory Transitional copy of the Strict package at ``path`` (already inspected)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if _STRICT in data and data.lstrip(b" \t\r\n").startswith(_XML_HEADS):
-                data = translate(data)
-            zout.writestr(info.filename, data)
+def is_strict(path: Path) -> bool:
+    """Whether the package's relationships point at Strict Open XML parts."""
+    with zipfile.ZipFile(path) as zf:
+        return _declares_strict(zf)
+
+
+def transitional_copy(path: Path) -> io.BytesIO | None:
+    """An in-memory Transitional copy of the package at ``path`` (already inspected) when it is Strict.
+
+    Returns:
+        The copy, or ``None`` when the package is not Strict Open XML (read it as it is).
+    """
+    with zipfile.ZipFile(path) as zin:  # opened once: the check and the copy
+        if not _declares_strict(zin):
+            return None
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                if _STRICT in data and data.lstrip(b" \t\r\n").startswith(_XML_HEADS):
+                    data = translate(data)
+                zout.writestr(info.filename, data)
     out.seek(0)
     return out
