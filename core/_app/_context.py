@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -115,9 +116,11 @@ class SkillContext:
             raise InputFileError(
                 str(p), f"expected a {' or '.join(allowed)} file, got {p.suffix or 'no suffix'!r}"
             )
-        if not p.exists():
-            raise InputFileError(str(p), "no such file; check the path")
-        if not p.is_file():
+        try:
+            mode = p.stat().st_mode  # one stat: missing, or not a regular file
+        except (FileNotFoundError, NotADirectoryError):
+            raise InputFileError(str(p), "no such file; check the path") from None
+        if not stat.S_ISREG(mode):
             raise InputFileError(str(p), "is not a regular file")
         from .._office._labels import read_sensitivity_label  # xml: loaded on the first input file
 
