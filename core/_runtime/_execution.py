@@ -100,17 +100,20 @@ class Executor:
         b = self.breakers.get(model)
         if b is None:
             r = self.retry
+            settings = (
+                r.breaker_threshold,
+                r.breaker_window_s,
+                r.breaker_cooldown_s,
+                self.now,
+                r.breaker_failure_ratio,
+                r.breaker_min_calls,
+            )
             if self.circuits is not None:
-                b = self.circuits.breaker(model, r, self.now)
+                from ._state_circuit import SharedCircuitBreaker
+
+                b = SharedCircuitBreaker(self.circuits, model, *settings)
             else:
-                b = CircuitBreaker(
-                    r.breaker_threshold,
-                    r.breaker_window_s,
-                    r.breaker_cooldown_s,
-                    self.now,
-                    r.breaker_failure_ratio,
-                    r.breaker_min_calls,
-                )
+                b = CircuitBreaker(*settings)
             self.breakers[model] = b
         return b
 

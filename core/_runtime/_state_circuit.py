@@ -18,13 +18,9 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ._circuit import CircuitBreaker, CircuitState, Permit
 from ._state import CircuitRecord, SharedState, SharedStateError
-
-if TYPE_CHECKING:
-    from ._retry import RetryPolicy
 
 __all__ = ["CircuitBoard", "SharedCircuitBreaker"]
 
@@ -99,19 +95,6 @@ class CircuitBoard:
             call()
         except SharedStateError as exc:
             _log.warning("cannot write shared circuit state (%s); other workers will not see it", exc)
-
-    def breaker(self, model: str, retry: RetryPolicy, clock: Callable[[], float]) -> SharedCircuitBreaker:
-        """A breaker for ``model`` with the executor's settings, tied to this board."""
-        return SharedCircuitBreaker(
-            self,
-            model,
-            retry.breaker_threshold,
-            retry.breaker_window_s,
-            retry.breaker_cooldown_s,
-            clock,
-            retry.breaker_failure_ratio,
-            retry.breaker_min_calls,
-        )
 
 
 class SharedCircuitBreaker(CircuitBreaker):
