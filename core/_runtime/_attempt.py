@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .._model._redact import Redactor
     from .._model._sensitivity import Sensitivity
     from .._routing._decision import RouteDecision
-    from ._circuit import Permit
+    from ._circuit import CircuitBreaker, Permit
     from ._execution import Executor
     from ._telemetry import ChatSpan
 
@@ -193,12 +193,11 @@ class CandidateCall:
 
     async def run(self) -> Completion:
         """Call the model, retrying while the rules allow; one breaker verdict for the call."""
-        conn, permit = self._admit()
-        breaker = self._ex.breaker(self._card.name)
+        conn, breaker, permit = self._admit()
         try:
             completion = await self._loop(conn, permit == "probe")
         except (Fallback, Abort):
-            self._verdict_failed(permit)
+            self._verdict_failed(breaker, permit)
             raise
         except BaseException:  # cancelled, context length, content filter: no verdict on health
             breaker.release(permit)
@@ -208,7 +207,7 @@ class CandidateCall:
             _log.warning("circuit closed for %s: the probe call succeeded", self._card.name)
         return completion
 
-    def _admit(self) -> tuple[Connector, Permit]:
+    def _admit(self) -> tuple[Connector, CircuitBreaker, Permit]:
         """Clearance, connector and breaker permit, or :class:`Fallback` with the skip recorded."""
         card, ex = self._card, self._ex
         if card.clearance < self._level:  # the last line of defence, on every path
@@ -224,12 +223,11 @@ class CandidateCall:
         if permit is None:
             self._skip(Outcome.CIRCUIT_OPEN, f"skipped: {breaker.unavailable_reason() or 'circuit open'}")
             raise Fallback()
-        return conn, permit
+        return conn, breaker, permit
 
-    def _verdict_failed(self, permit: Permit) -> None:
+    def _verdict_failed(self, breaker: CircuitBreaker, permit: Permit) -> None:
         """The call gave up on this model: a failure if any attempt failed, else no verdict."""
         card = self._card
-        breaker = self._ex.breaker(card.name)
         failed = None
         for a in reversed(self._attempts):
             if a.model != card.name:

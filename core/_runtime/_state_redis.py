@@ -105,7 +105,6 @@ class RedisState:
             ) from exc
 
     def _run(self, script: str, keys: Sequence[str], args: Sequence[object]) -> Any:
-        self._redis()
         return self._do(lambda r: self._scripts[script](keys=list(keys), args=list(args)))
 
     def key(self, *parts: str) -> str:
