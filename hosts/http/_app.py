@@ -16,6 +16,7 @@ Routes (all JSON, problems as ``application/problem+json``)::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,12 @@ class HttpService(SkillRoutes, ModelRoutes, AskRoutes, FileRoutes):
     def _api_pages(self) -> tuple[bytes, str]:
         """The bodies of ``/openapi.json`` and ``/docs``, built once per set of registered plugins."""
         plugins = len(self.orc.registry)  # plugins are only ever added
-        if self._api is None or self._api[0] != plugins:
+        api = self._api
+        if api is None or api[0] != plugins:
             doc = openapi_document(self.orc, auth=self.settings.auth_configured)
-            self._api = (plugins, JSONResponse(doc).body, docs_html(doc))
-        return self._api[1], self._api[2]
+            body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            api = self._api = (plugins, body, docs_html(doc))
+        return api[1], api[2]
 
     async def openapi(self, request: Request) -> Response:
         return Response(self._api_pages()[0], media_type="application/json")

@@ -22,7 +22,7 @@ class AskRoutes(ServiceCore):
     async def ask(self, request: Request) -> Response:
         caller = await self.caller(request)
         body = await self.json_object(request)
-        prompt = body.get("prompt")
+        prompt: str = body.get("prompt", "")  # checked just below
         self.check_fields(
             body,
             {"prompt", "sensitivity", "max_steps"},

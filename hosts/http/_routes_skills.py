@@ -54,7 +54,7 @@ class SkillRoutes(ServiceCore):
     async def generate(self, request: Request) -> Response:
         caller = await self.caller(request)
         body = await self.json_object(request)
-        prompt = body.get("prompt")
+        prompt: str = body.get("prompt", "")  # checked just below
         self.check_fields(
             body,
             {"prompt", "requires", "sensitivity", "max_tokens"},
