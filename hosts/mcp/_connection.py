@@ -82,12 +82,12 @@ def _mcp_loop() -> asyncio.AbstractEventLoop:
 def _submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     loop = _mcp_loop()
     try:
-        if asyncio.get_running_loop() is loop:
-            coro.close()
-            raise RuntimeError("on_mcp_loop() called from the MCP loop itself; await the coroutine directly")
-    except RuntimeError as exc:
-        if "MCP loop" in str(exc):
-            raise
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # called from synchronous code
+        running = None
+    if running is loop:
+        coro.close()
+        raise RuntimeError("on_mcp_loop() called from the MCP loop itself; await the coroutine directly")
     return asyncio.run_coroutine_threadsafe(coro, loop)
 
 
