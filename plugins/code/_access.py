@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +62,11 @@ def read_source(ctx: SkillContext, path: str | Path) -> tuple[Path, str]:
         InputFileError: Missing, not a file, or not UTF-8 text.
     """
     file = ctx.input_file(path)
+    return file, _read_checked(ctx, file)
+
+
+def _read_checked(ctx: SkillContext, file: Path) -> str:
+    """The text of a file ``ctx.input_file`` accepted, its header label applied."""
     try:
         text = read_text(file)
     except UnicodeDecodeError:
@@ -68,7 +74,7 @@ def read_source(ctx: SkillContext, path: str | Path) -> tuple[Path, str]:
     level = header_level(text)
     if level is not None:
         ctx.raise_sensitivity(level)
-    return file, text
+    return text
 
 
 def project_file(
@@ -95,16 +101,25 @@ def project_file(
     except (OSError, RuntimeError, ValueError):
         return None
     try:
-        if strict:
-            ctx.input_file(full)  # a file the caller named: a refusal is an error, not a skip
-        if not full.is_relative_to(root) or not full.is_file() or full.stat().st_size > 100_000:
+        # a file the caller named is checked first: a refusal is an error, not a skip
+        checked = ctx.input_file(full) if strict else None
+        if not full.is_relative_to(root) or not _small_file(full):
             return None
-        file, text = read_source(ctx, full)
+        file = checked or ctx.input_file(full)
+        text = _read_checked(ctx, file)
     except InputFileError as exc:
         if strict and type(exc) is not InputFileError:  # refused by a rule, not merely unreadable
             raise
         return None
     return file.relative_to(root).as_posix(), text
+
+
+def _small_file(path: Path) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= 100_000
 
 
 def patch_target(ctx: SkillContext, root: Path, rel: str) -> Path:
