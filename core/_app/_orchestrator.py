@@ -329,16 +329,17 @@ class Orchestrator:
         s = self.skill(name)
         values = s.bind_arguments({**(arguments or {}), **kwargs})
         confirm = confirm if confirm is not None else self.confirm
+        level = self.sensitivity_of(sensitivity)
+        roots = roots or self.files
         if self.file_sources.wanted(s, values):  # references: run on local copies, then write back
             if chosen_by == "model" and s.effects == "write" and not confirmed:
                 await confirm_write(confirm, s, values)  # asked with the references, before any download
                 confirmed = True
-            async with self.file_sources.call(s, values, roots or self.files, self.labels) as remote:
-                level = max(self.sensitivity_of(sensitivity), remote.sensitivity or Sensitivity.PUBLIC)
-                result = await self.invoke(
-                    name,
-                    remote.values,
-                    sensitivity=level,
+            async with self.file_sources.call(s, values, roots, self.labels) as remote:
+                result = await self._run(
+                    s,
+                    remote.values,  # validated above; only references were swapped for local paths
+                    max(level, remote.sensitivity or Sensitivity.PUBLIC),
                     on_progress=on_progress,
                     chosen_by=chosen_by,
                     roots=remote.roots,
@@ -347,10 +348,35 @@ class Orchestrator:
                     on_text=on_text,
                 )
                 return await remote.finish(result)
-        values, files = bind_files(s, values, chosen_by, roots or self.files, confirm)
+        return await self._run(
+            s,
+            values,
+            level,
+            on_progress=on_progress,
+            chosen_by=chosen_by,
+            roots=roots,
+            confirmed=confirmed,
+            confirm=confirm,
+            on_text=on_text,
+        )
+
+    async def _run(
+        self,
+        s: Skill,
+        values: dict[str, Any],
+        level: Sensitivity,
+        *,
+        on_progress: ProgressCallback | None,
+        chosen_by: ChosenBy,
+        roots: FileRoots,
+        confirmed: bool,
+        confirm: ConfirmCallback | None,
+        on_text: TextCallback | None,
+    ) -> SkillResult:
+        """Run ``s`` on validated, local arguments: bind paths, confirm a write, call it."""
+        values, files = bind_files(s, values, chosen_by, roots, confirm)
         if chosen_by == "model" and s.effects == "write" and not confirmed:
             await confirm_write(confirm, s, values)
-        level = self.sensitivity_of(sensitivity)
         scope = self.gateway.skill_scope(s.full_name, level)
         ctx = SkillContext(
             self,
