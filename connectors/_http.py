@@ -38,6 +38,7 @@ __all__ = [
     "HttpStream",
     "Redactor",
     "USER_AGENT",
+    "refused",
     "safe_url",
     "transport_error",
 ]
@@ -128,10 +129,7 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
     Returns:
         A :class:`~dualtrack.ConnectorError` subclass ready to raise ``from exc``.
     """
-    where = safe_url(url)
-    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if redactor is not None:
-        detail = redactor.text(detail)
+    where, detail = safe_url(url), _detail(exc, redactor)
     chain = list(_chain(exc))
     # Neither library is imported here (importing them costs more than the rest of the
     # connector): an error can only come from one that the session already imported.
@@ -143,6 +141,20 @@ def transport_error(exc: BaseException, url: str, redactor: Redactor | None = No
     if "httpx" in sys.modules:
         return _from_httpx(exc, chain, where, detail)
     return _from_chain(chain, where, detail)
+
+
+def refused(exc: ValueError, url: str, redactor: Redactor | None = None) -> ConnectorError:
+    """A request the HTTP library refused to send: a setting is wrong, and retrying will not help."""
+    return ConnectorError(
+        f"the request to {safe_url(url)} could not be sent ({_detail(exc, redactor)}); check `base_url`, "
+        "`extra_headers` and the key in the model's settings"
+    )
+
+
+def _detail(exc: BaseException, redactor: Redactor | None) -> str:
+    """The library's exception for a message: its type and text, secrets masked."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return redactor.text(detail) if redactor is not None else detail
 
 
 def _from_httpx(exc: BaseException, chain: list[BaseException], where: str, detail: str) -> ConnectorError:

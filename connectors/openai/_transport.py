@@ -22,11 +22,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from dualtrack import ConnectorError
+from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, refused, transport_error
 
-from .._http import USER_AGENT, HttpResponse, HttpStream, Redactor, safe_url, transport_error
-
-__all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "refused", "ssl_setting"]
+__all__ = ["AiohttpSession", "HttpxSession", "default_session", "env_proxy", "ssl_setting"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -47,17 +45,6 @@ def _import_aiohttp() -> ModuleType:
 
     _AIOHTTP_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
     return aiohttp
-
-
-def refused(exc: ValueError, url: str, redactor: Redactor | None) -> ConnectorError:
-    """A request the HTTP library refused to send: a setting is wrong, and retrying will not help."""
-    detail = f"{type(exc).__name__}: {exc}"
-    if redactor is not None:
-        detail = redactor.text(detail)
-    return ConnectorError(
-        f"the request to {safe_url(url)} could not be sent ({detail}); check `base_url`, "
-        "`extra_headers` and the key in the model's settings"
-    )
 
 
 def env_proxy(url: str) -> str | None:
