@@ -44,7 +44,6 @@ __all__ = [
     "not_confirmed",
     "run_model_chosen",
     "tool_arguments",
-    "tool_text",
 ]
 
 SENSITIVITY_KEY = "dualtrack.sensitivity"
@@ -126,7 +125,7 @@ async def run_model_chosen(
     calls = tuple(result.calls)
     return ModelChosenCall(
         skill=result.skill,
-        text=tool_text(result.value),
+        text=result.tool_text(),
         sensitivity=_reached(level, result.sensitivity, calls),
         calls=calls,
         result=result,
@@ -168,16 +167,6 @@ def highest_label(
         if raw is not None:
             level = max(level, Sensitivity.parse(raw))
     return level
-
-
-def tool_text(value: Any) -> str:
-    """A skill's value as the text a model reads (JSON where it can be)."""
-    if hasattr(value, "model_dump_json"):
-        return str(value.model_dump_json())
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def tool_arguments(raw: Any) -> str:

@@ -130,15 +130,6 @@ def host_skill(name: str, *, requires: Iterable[str] = ("chat",)) -> Skill:
     )
 
 
-def _tool_text(value: Any) -> str:
-    if hasattr(value, "model_dump_json"):
-        return str(value.model_dump_json())
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return str(value)
-
-
 async def run_ask(
     orc: Orchestrator,
     prompt: str,
@@ -214,7 +205,7 @@ async def _run_tool(talk: _Conversation, name: str, arguments: str) -> str:
         return f"error: {exc.for_model()}"
     # the tool's value carries whatever the tool read (a labelled file, say), model call or not
     _absorb(ctx, result.sensitivity, result.calls)
-    return _tool_text(result.value)
+    return result.tool_text()
 
 
 def _under_root(skill: Skill, args: dict[str, Any], roots: FileRoots) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,16 @@ class SkillResult:
                 text += " → no model passed the checks"
             lines.append(f"checked: {text}")
         return lines
+
+    def tool_text(self) -> str:
+        """The value as the text a model reads when the skill ran as its tool (JSON where it can be)."""
+        value = self.value
+        if hasattr(value, "model_dump_json"):
+            return str(value.model_dump_json())
+        try:
+            return json.dumps(value, default=str)
+        except (TypeError, ValueError):
+            return str(value)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: value plus the full trace."""
