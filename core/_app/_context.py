@@ -131,7 +131,7 @@ class SkillContext:
 
     def output_path(
         self,
-        input: str | Path,
+        input: str | Path | None,
         suffix: str,
         output: str | Path | None = None,
         in_place: bool = False,
@@ -145,7 +145,8 @@ class SkillContext:
         input) is replaced.
 
         Args:
-            input: The file the result is derived from.
+            input: The file the result is derived from; ``None`` for a new file,
+                which then needs ``output`` (the same checks apply to it).
             suffix: The tag put before the input's extension in the default name.
             output: The caller's output path, if any.
             in_place: Write over the input (only when the caller asked for it).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import docx
 
@@ -51,7 +50,7 @@ async def run_draft(
             raise ArgumentError(
                 ctx.skill.full_name, [("output", "give an output .docx path for a new document")]
             )
-        target = Path(output).expanduser().resolve()
+        target = ctx.output_path(None, "", output=output)  # a new file: roots and the no-link rule apply
         if target.suffix.lower() != ".docx":
             raise InputFileError(str(target), "the output must be a .docx path")
         document, anchor, context, where = docx.Document(), None, "", "new document"

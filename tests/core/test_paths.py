@@ -273,3 +273,29 @@ def test_roots_from_the_config_file_are_relative_to_it(tmp_path: Path) -> None:
     cfg.write_text('roots = ["docs"]\nledger = "memory"\nplugins = []\n', encoding="utf-8")
     orc = Orchestrator.from_config(cfg)
     assert orc.files.roots == ((tmp_path / "docs").resolve(),)
+
+
+@plugin("maker", description="Write a brand-new file.")
+class Maker:
+    @skill(effects="write")
+    def create(self, ctx: SkillContext, output: OutputPath | None = None) -> str:
+        """Write a new text file.
+
+        Args:
+            output: Where to write it.
+        """
+        target = ctx.output_path(None, "", output=output)
+        with atomic_write(target, "w") as fh:
+            fh.write("new")
+        return str(target)
+
+
+async def test_a_new_file_follows_the_output_rule_too(work: Path) -> None:
+    orc = Orchestrator(models=[], plugins=[Maker], roots=[work])
+    assert Path((await orc.invoke("maker.create", output=str(work / "new.txt"))).value).read_text() == "new"
+    with pytest.raises(OutputPathError, match="needs an output path"):
+        await orc.invoke("maker.create")
+    (work / "link.txt").symlink_to(work.parent / "outside" / "secret.txt")
+    with pytest.raises(OutputPathError, match="symbolic link"):
+        await orc.invoke("maker.create", output=str(work / "link.txt"))
+    assert (work.parent / "outside" / "secret.txt").read_text() == "outside text"
